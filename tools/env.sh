@@ -1,0 +1,43 @@
+# Source this file: it makes sure a virtual environment with pcam_nb's locked
+# requirements exists and activates it. Used by tools/test.sh, tools/demo.sh and .ci/run.
+#   PCAM_VENV        where the environment lives (default: .venv in the repository root)
+#   PCAM_VENV_CACHE  if set instead, a folder outside the clone holding one environment per
+#                    requirements hash (venv-<hash>): CI reuses it across clean clones
+# The environment is rebuilt when requirements/lock.txt or settings.ini change
+# (their hash is stored in the environment), and never half-built: a build that
+# dies leaves no ".pcam_ready" marker, so the next run starts it again.
+set -euo pipefail
+_root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+_ENV_REV=1   # bump when the way the environment is built changes
+_key=$( { echo "$_ENV_REV"; cat "$_root/requirements/lock.txt" "$_root/settings.ini"; } | sha256sum | cut -c1-16)
+if [ -n "${PCAM_VENV_CACHE:-}" ]; then mkdir -p "$PCAM_VENV_CACHE"; PCAM_VENV=$PCAM_VENV_CACHE/venv-$_key; fi
+PCAM_VENV=${PCAM_VENV:-$_root/.venv}
+
+_pick_python() {
+  for p in python3.11 python3 python; do
+    if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import sys; sys.exit(not (3,10) <= sys.version_info[:2] < (3,13))'; then
+      echo "$p"; return 0; fi
+  done
+  echo "pcam_nb needs Python 3.10-3.12 (tested with 3.11); none found on PATH" >&2; return 1
+}
+
+if [ ! -f "$PCAM_VENV/.pcam_ready" ] || [ "$(cat "$PCAM_VENV/.pcam_ready")" != "$_key" ]; then
+  _py=$(_pick_python)
+  echo "== pcam_nb: building the environment in $PCAM_VENV (key $_key); a first build takes a few minutes" >&2
+  rm -rf "$PCAM_VENV"
+  # in a shared cache, environments of older requirement sets go (each is several GB)
+  if [ -n "${PCAM_VENV_CACHE:-}" ]; then find "$PCAM_VENV_CACHE" -maxdepth 1 -name 'venv-*' ! -name "venv-$_key" -exec rm -rf {} +; fi
+  "$_py" -m venv "$PCAM_VENV"
+  "$PCAM_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$_root/requirements/lock.txt" 2> >(grep -v "is ignored: it is neither" >&2)
+  "$PCAM_VENV/bin/python" -m pip check >&2
+  echo "$_key" > "$PCAM_VENV/.pcam_ready"
+fi
+# shellcheck disable=SC1091
+source "$PCAM_VENV/bin/activate"
+# pcam_nb itself: an editable install of *this* checkout (cheap; redone when the venv served another clone)
+if [ "$(python -c 'import pcam_nb,os;print(os.path.dirname(os.path.dirname(os.path.abspath(pcam_nb.__file__))))' 2>/dev/null)" != "$_root" ] \
+   || ! cmp -s "$_root/settings.ini" "$PCAM_VENV/.pcam_settings"; then
+  python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$_root" >&2
+  cp "$_root/settings.ini" "$PCAM_VENV/.pcam_settings"
+fi
+set +euo pipefail

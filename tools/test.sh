@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# pcam_nb's default test suite, the README's test command:
+#   bash tools/test.sh            # export, clean, README, then nbdev_test on every notebook
+#   bash tools/test.sh slow       # the same, also running the long real-data cells (#| slow)
+# Arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
+# (cells that read real patches) is added when $PCAM_SAMPLE is set, and announced when it is not.
+# With CI=true the export/clean/README steps must change nothing: the run fails if they would.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source tools/env.sh
+set -euo pipefail
+# nbdev_test runs two notebooks at once on two cores: one torch/BLAS thread each
+export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
+export MPLBACKEND=Agg
+
+flags="$*"
+if [ -n "${PCAM_SAMPLE:-}" ]; then
+  export PCAM_SAMPLE=$(cd "$PCAM_SAMPLE" && pwd)   # notebooks run from nbs/: make it absolute
+  flags="sample $flags"
+else
+  echo "== PCAM_SAMPLE is not set: cells that need real PCam patches (#| sample) are skipped" >&2
+fi
+
+snap() { { git status --porcelain --untracked-files=all; git diff; } 2>/dev/null | sha256sum; }
+before=$(snap)
+echo "== nbdev_export, nbdev_clean, README.md from nbs/index.ipynb" >&2
+nbdev_export
+nbdev_clean
+python tools/readme.py
+if [ "$(snap)" != "$before" ]; then
+  if [ "${CI:-}" = "true" ]; then
+    echo "FAIL: notebooks, pcam_nb/ or README.md were out of sync or unclean. Run bash tools/test.sh locally and commit:" >&2
+    git status --porcelain >&2; git --no-pager diff --stat >&2
+    exit 1
+  fi
+  echo "== export/clean/README updated files (commit them):" >&2; git status --porcelain >&2
+fi
+python tools/readme.py --check
+
+n=$(python -c "from nbdev.doclinks import nbglob; print(len(nbglob()))")
+echo "== nbdev_test --flags '${flags}' on $n notebooks, 2 workers" >&2
+log=$(mktemp); trap 'rm -f "$log"' EXIT
+start=$SECONDS
+if nbdev_test --n_workers 2 --timing --flags "$flags" 2> >(tee "$log" >&2); then
+  echo "== $((SECONDS-start)) s"
+  echo "notebooks: $n passed, 0 failed"
+else
+  nf=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -c $'^\t' || true)
+  echo "== $((SECONDS-start)) s"
+  echo "notebooks: $((n-nf)) passed, $nf failed"
+  exit 1
+fi
