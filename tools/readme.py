@@ -25,7 +25,9 @@ def _outputs(cell):
     "Saved text outputs of a code cell, as markdown"
     res = []
     for o in cell.get('outputs', []):
-        if o['output_type'] == 'stream': txt = ''.join(o['text'])
+        if o['output_type'] == 'stream':
+            if o.get('name') == 'stderr': continue   # warnings: not part of the docs
+            txt = ''.join(o['text'])
         elif o['output_type'] in ('execute_result', 'display_data'):
             d = o.get('data', {})
             if 'text/markdown' in d: res.append(''.join(d['text/markdown']).strip()); continue
