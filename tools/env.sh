@@ -35,7 +35,9 @@ fi
 # shellcheck disable=SC1091
 source "$PCAM_VENV/bin/activate"
 # pcam_nb itself: an editable install of *this* checkout (cheap; redone when the venv served another clone)
-if [ "$(python -c 'import pcam_nb,os;print(os.path.dirname(os.path.dirname(os.path.abspath(pcam_nb.__file__))))' 2>/dev/null)" != "$_root" ] \
+# (asked from / so that a pcam_nb/ folder in the working directory cannot answer for the install:
+#  an editable install left pointing at a deleted clone broke the console scripts in CI)
+if [ "$(cd / && python -c 'import pcam_nb,os;print(os.path.dirname(os.path.dirname(os.path.abspath(pcam_nb.__file__))))' 2>/dev/null)" != "$_root" ] \
    || ! cmp -s "$_root/settings.ini" "$PCAM_VENV/.pcam_settings"; then
   python -m pip install -q --disable-pip-version-check --no-deps --no-build-isolation -e "$_root" >&2
   cp "$_root/settings.ini" "$PCAM_VENV/.pcam_settings"
