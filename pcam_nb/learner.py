@@ -190,10 +190,11 @@ def save_model(
         with atomic_path(path/'learner.pkl') as p: learn.export(p.absolute())
     return path
 
-# %% ../nbs/02_learner.ipynb #a2c22eb5
+# %% ../nbs/02_learner.ipynb #7f7e01e1
 def load_model(
     path:str|Path,          # a folder written by `save_model`
     device:str='cpu',       # where to put the model
+    fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
 )->tuple:                   # (model in eval mode, the model.json dict)
     "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
     from safetensors.torch import load_file
@@ -209,4 +210,8 @@ def load_model(
     if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
     model = pcam_model(info['arch'], None, channels_last=(device == 'cpu'))
     model.load_state_dict(load_file(str(w)))
-    return model.to(device).eval(), info
+    model = model.to(device).eval()
+    if fuse:
+        import torch.fx.experimental.optimization as fxo
+        model[1] = fxo.fuse(model[1])   # conv + BatchNorm pairs become one conv (eval statistics folded in)
+    return model, info

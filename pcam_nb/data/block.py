@@ -12,7 +12,7 @@ from .readers import PatchError, FilePatches, H5Patches, read_kaggle, read_h5, r
 
 # %% auto #0
 __all__ = ['TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx', 'subsample',
-           'ConcatPatches', 'pcam_dls']
+           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -149,6 +149,30 @@ class ConcatPatches:
         j = int(np.searchsorted(self.offsets, i, side='right')) - 1
         return self.srcs[j][i - self.offsets[j]]
 
+# %% ../../nbs/01b_data.block.ipynb #a160c19c
+class PatchSubset:
+    "The patches `idx` of a source, as a source (labels, ids and slide groups follow)"
+    def __init__(self, src, idx):
+        self.src, self.idx = src, np.asarray(idx, dtype=np.int64)
+        self.labels = None if src.labels is None else np.asarray(src.labels)[self.idx]
+        self.groups = None if getattr(src, 'groups', None) is None else np.asarray(src.groups)[self.idx]
+        self.ids = [src.ids[i] for i in self.idx]
+    def __len__(self): return len(self.idx)
+    def __getitem__(self, i): return self.src[int(self.idx[i])]
+    def get_many(self, idxs):
+        g = getattr(self.src, 'get_many', None)
+        return g(self.idx[list(idxs)].tolist()) if g else np.stack([self[i] for i in idxs])
+    def __repr__(self): return f"PatchSubset({len(self)} of {self.src!r})"
+
+# %% ../../nbs/01b_data.block.ipynb #1f14c12f
+def items_sha(
+    src,   # a patch source
+    idx,   # indices into it
+)->str:    # SHA-256 of the patches' ids, in order
+    "A fingerprint of which patches `idx` selects (stored with a model to find its validation set again)"
+    import hashlib
+    return hashlib.sha256('\n'.join(str(src.ids[i]) for i in idx).encode()).hexdigest()
+
 # %% ../../nbs/01b_data.block.ipynb #dc15107a
 class _Item(Transform):
     "`i -> seq[i]`: a DataBlock getter over a patch source or label array"
@@ -160,7 +184,30 @@ class _ToPatch(Transform):
     "Type transform: reader array -> `TensorPatch`"
     def encodes(self, a:np.ndarray): return to_patch(a)
 
-# %% ../../nbs/01b_data.block.ipynb #88328f7a
+# %% ../../nbs/01b_data.block.ipynb #bb2cc3ab
+def split_items(
+    src,                      # a labelled patch source
+    valid_src=None,           # a separate validation source; else a split of `src`
+    valid_pct:float=0.2,      # held-out share when splitting `src`
+    by_slide:bool|None=None,  # split by slide; default: whenever `src.groups` is known
+    frac:float=1.0,           # stratified share of the data to use (of each source)
+    seed:int=42,              # seed of the split and the subsample
+)->tuple:                     # (all patches source, items: indices into it, valid: positions in items)
+    "The patches `pcam_dls` trains and validates on: one seeded, stratified (by slide when known) recipe"
+    for s in (src, valid_src):
+        if s is not None and s.labels is None: raise PatchError(f"{s!r} has no labels: training needs labelled patches")
+    if valid_src is None:
+        keep = subsample(src.labels, frac, seed)
+        groups = None if (by_slide is False or src.groups is None) else np.asarray(src.groups)[keep]
+        if by_slide and groups is None: raise PatchError("by_slide=True, but the source has no slide ids (meta CSV)")
+        tr, va = split_idx(src.labels[keep], groups, valid_pct, seed)
+        return src, keep, va
+    allsrc = ConcatPatches(src, valid_src)
+    kt, kv = subsample(src.labels, frac, seed), subsample(valid_src.labels, frac, seed) + len(src)
+    if len(np.unique(valid_src.labels[kv - len(src)])) < 2: raise PatchError("the validation source holds only one class")
+    return allsrc, np.concatenate([kt, kv]), np.arange(len(kt), len(kt) + len(kv))
+
+# %% ../../nbs/01b_data.block.ipynb #89e2e537
 @delegates(DataLoaders.from_dsets)
 def pcam_dls(
     src,                      # a patch source with labels (`read_kaggle`, `read_h5`, `read_folder(labels_from='parent')`)
@@ -176,19 +223,7 @@ def pcam_dls(
     **kwargs,
 )->DataLoaders:
     "fastai `DataLoaders` over a PCam patch source: checked labels, a seeded split, histology-safe batch transforms"
-    for s in (src, valid_src):
-        if s is not None and s.labels is None: raise PatchError(f"{s!r} has no labels: training needs labelled patches")
-    if valid_src is None:
-        keep = subsample(src.labels, frac, seed)
-        groups = None if (by_slide is False or src.groups is None) else np.asarray(src.groups)[keep]
-        if by_slide and groups is None: raise PatchError("by_slide=True, but the source has no slide ids (meta CSV)")
-        tr, va = split_idx(src.labels[keep], groups, valid_pct, seed)
-        allsrc, items, valid = src, keep, va
-    else:
-        allsrc = ConcatPatches(src, valid_src)
-        kt, kv = subsample(src.labels, frac, seed), subsample(valid_src.labels, frac, seed) + len(src)
-        if len(np.unique(valid_src.labels[kv - len(src)])) < 2: raise PatchError("the validation source holds only one class")
-        items, valid = np.concatenate([kt, kv]), np.arange(len(kt), len(kt) + len(kv))
+    allsrc, items, valid = split_items(src, valid_src, valid_pct, by_slide, frac, seed)
     dblock = DataBlock(blocks=(TransformBlock(type_tfms=_ToPatch()), CategoryBlock(vocab=[0, 1])),
                        get_x=_Item(allsrc), get_y=_Item(allsrc.labels),
                        splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm))
