@@ -26,7 +26,8 @@ import matplotlib.pyplot as plt
 __all__ = ['native_bf16', 'predict_batch', 'predict_source', 'predict_bytes', 'auc_ci', 'pick_threshold', 'binary_metrics',
            'held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration',
            'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses', 'set_threshold', 'evaluate',
-           'pcam_evaluate_cli', 'gradcam', 'show_gradcam', 'predict_images', 'write_submission', 'pcam_predict_cli']
+           'pcam_evaluate_cli', 'gradcam', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
+           'write_submission', 'pcam_predict_cli']
 
 # %% ../nbs/03_evaluate.ipynb #daef64ba
 def _prep(x:np.ndarray|torch.Tensor, info:dict)->torch.Tensor:
@@ -437,6 +438,50 @@ def show_gradcam(
     ax = ax or plt.subplots(figsize=(3, 3))[1]
     _show_patch(ax, np.asarray(x), '' if p is None else f"P(tumour) {p:.2f}")
     ax.imshow(cam, cmap='jet', alpha=alpha, vmin=0, vmax=1)
+    return ax
+
+# %% ../nbs/03_evaluate.ipynb #ad9b7e26
+def heatmap(
+    model:torch.nn.Module,   # a pcam_nb model in eval mode
+    info:dict,               # its model.json
+    img,                     # HxWx3 uint8 image, any size (e.g. `read_patch(fn, size=None)`)
+    cell:int=CENTER_SZ,      # side of the squares scored (even, at most 96): each is the centre of a 96x96 window
+    tta:bool=False,          # average over the 8 dihedral views
+    bs:int=128,              # windows per batch
+    precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
+)->np.ndarray:               # (ceil(H/cell), ceil(W/cell)) P(tumour) of each square
+    "P(tumour) for every `cell`x`cell` square of a large image, each judged as the centre of a 96x96 patch"
+    img = np.asarray(img)
+    if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8: raise ValueError(f"expected an HxWx3 uint8 image, got {img.shape} {img.dtype}")
+    if cell % 2 or not 2 <= cell <= PATCH_SZ: raise ValueError(f"cell must be even and between 2 and {PATCH_SZ}, not {cell}")
+    H, W = img.shape[:2]
+    gh, gw = -(-H//cell), -(-W//cell)
+    pad = (PATCH_SZ - cell)//2
+    padded = np.pad(img, ((pad, pad + gh*cell - H), (pad, pad + gw*cell - W), (0, 0)), mode='symmetric')
+    win = np.lib.stride_tricks.sliding_window_view(padded, (PATCH_SZ, PATCH_SZ), axis=(0, 1))[::cell, ::cell]   # a view
+    out = np.empty((gh, gw), np.float32)
+    for r in range(gh):   # row by row, `bs` windows at a time: only the batch being scored is copied
+        for c in range(0, gw, bs):
+            out[r, c:c + bs] = _views(model, info, win[r, c:min(c + bs, gw)].transpose(0, 2, 3, 1), tta, precision).mean(1)
+    return out
+
+# %% ../nbs/03_evaluate.ipynb #789d9531
+def show_heatmap(
+    img,                   # the HxWx3 uint8 image
+    hm:np.ndarray,         # its `heatmap`
+    ax=None,               # matplotlib axis
+    alpha:float=0.4,       # opacity of the heat
+    threshold:float|None=None,  # outline the squares at or above it
+):
+    "A large image with its P(tumour) grid laid over it"
+    img = np.asarray(img); H, W = img.shape[:2]
+    ax = ax or plt.subplots(figsize=(5, 5*H/W))[1]
+    c = -(-H//hm.shape[0])
+    ax.imshow(img); ax.imshow(hm, cmap='jet', alpha=alpha, vmin=0, vmax=1, extent=(-.5, hm.shape[1]*c - .5, hm.shape[0]*c - .5, -.5))
+    if threshold is not None:
+        for i, j in zip(*np.nonzero(hm >= threshold)):
+            ax.add_patch(plt.Rectangle((j*c - .5, i*c - .5), c, c, fill=False, ec='white', lw=1))
+    ax.set_xlim(-.5, W - .5); ax.set_ylim(H - .5, -.5); ax.axis('off')
     return ax
 
 # %% ../nbs/03_evaluate.ipynb #fd3b48bc
