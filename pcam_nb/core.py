@@ -117,7 +117,7 @@ def file_hash(
 # %% ../nbs/00_core.ipynb #bffe3624
 CLI_ERRORS = (OSError, ValueError, RuntimeError, ArithmeticError, ImportError)  # reported as one line by `run_cli`
 
-# %% ../nbs/00_core.ipynb #d5a3f33a
+# %% ../nbs/00_core.ipynb #85e23004
 def run_cli(
     func,                       # the command's function; its docments become the --help text
     prog:str,                   # the command's name
@@ -127,7 +127,10 @@ def run_cli(
     "Parse `argv` for `func` with fastcore's `anno_parser` and run it"
     from fastcore.script import anno_parser
     argv = ['--' + a[2:].replace('-', '_') if a.startswith('--') else a for a in (sys.argv[1:] if argv is None else argv)]
-    args = vars(anno_parser(func, prog=prog).parse_args(argv))
+    parser = anno_parser(func, prog=prog)
+    for a in parser._actions:   # --help shows --valid-pct; parsing still looks options up by their registered --valid_pct
+        a.option_strings = ['--' + o[2:].replace('_', '-') if o.startswith('--') else o for o in a.option_strings]
+    args = vars(parser.parse_args(argv))
     params = inspect.signature(func).parameters   # anno_parser adds --pdb and --xtra of its own
     try: return func(**{k: v for k, v in args.items() if k in params})
     except errors as e: sys.exit(f"{prog}: {e}")
