@@ -26,12 +26,22 @@ __all__ = ['native_bf16', 'predict_batch', 'predict_source', 'predict_bytes', 'a
            'pcam_evaluate_cli', 'gradcam', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
            'write_submission', 'pcam_predict_cli']
 
-# %% ../nbs/03_evaluate.ipynb #daef64ba
-def _prep(x:np.ndarray|torch.Tensor, info:dict)->torch.Tensor:
-    "Bx96x96x3 uint8 -> normalised Bx3x96x96 float, with the model's statistics"
-    t = torch.as_tensor(np.ascontiguousarray(x)).permute(0, 3, 1, 2).float()/255
-    m, s = (torch.tensor(info['input'][k]).view(1, 3, 1, 1) for k in ('mean', 'std'))
+# %% ../nbs/03_evaluate.ipynb #d62474c6
+def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
+    "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics"
+    t = torch.as_tensor(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
+    m, s = (torch.tensor(info['input'][k], device=device).view(1, 3, 1, 1) for k in ('mean', 'std'))
     return (t - m)/s
+
+# %% ../nbs/03_evaluate.ipynb #250c1325
+def _device(model)->torch.device:
+    "Where `model`'s weights are (CPU for a model without any)"
+    return next(iter(model.parameters()), torch.empty(0)).device
+
+# %% ../nbs/03_evaluate.ipynb #23291971
+def _auto_device(device:str='auto')->str:
+    "'auto' -> 'cuda' when a GPU is usable, else 'cpu'"
+    return ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
 
 # %% ../nbs/03_evaluate.ipynb #4fbe5efe
 def native_bf16()->bool:
@@ -40,18 +50,21 @@ def native_bf16()->bool:
     except OSError: return False
     return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
 
-# %% ../nbs/03_evaluate.ipynb #70670aa6
-def _precision(precision:str)->str:
+# %% ../nbs/03_evaluate.ipynb #b067ad4a
+def _precision(precision:str, device='cpu')->str:
     if precision not in ('fp32', 'bf16', 'auto'): raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
-    return ('bf16' if native_bf16() else 'fp32') if precision == 'auto' else precision
+    if precision != 'auto': return precision
+    fast = torch.cuda.is_bf16_supported() if torch.device(device).type == 'cuda' else native_bf16()
+    return 'bf16' if fast else 'fp32'
 
-# %% ../nbs/03_evaluate.ipynb #9b1b3eee
+# %% ../nbs/03_evaluate.ipynb #9b4e9049
 @torch.no_grad()
 def _views(model, info, x, tta:bool, precision:str='fp32')->np.ndarray:
     "P(tumour) per dihedral view: (B, 8) with `tta`, else (B, 1)"
-    t = _prep(x, info)
-    with torch.autocast('cpu', dtype=torch.bfloat16, enabled=_precision(precision) == 'bf16'):
-        return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].numpy() for k in (range(8) if tta else (0,))], axis=1)
+    dev = _device(model)
+    t = _prep(x, info, dev)
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=_precision(precision, dev) == 'bf16'):
+        return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].cpu().numpy() for k in (range(8) if tta else (0,))], axis=1)
 
 # %% ../nbs/03_evaluate.ipynb #71d735bf
 def predict_batch(
@@ -76,11 +89,11 @@ def _read_batch(src, idx:list, on_error:str='stop'):
             errs[i] = str(e)
     return x, errs
 
-# %% ../nbs/03_evaluate.ipynb #f8691e7b
+# %% ../nbs/03_evaluate.ipynb #12bb2a7c
 def _stream(model, info, src, tta:bool=False, bs:int=128, show:bool=True, on_error:str='stop', precision:str='fp32'):
     "Per-view probabilities (N, 8 or 1) for every patch of `src` and a dict of unreadable ones; reading overlaps the model"
     if on_error not in ('stop', 'skip'): raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
-    precision = _precision(precision)
+    precision = _precision(precision, _device(model))
     n, errs = len(src), {}
     out = np.full((n, 8 if tta else 1), np.nan, np.float32)
     starts = list(range(0, n, bs))
@@ -322,7 +335,7 @@ def _table(m:dict)->str:
              ('specificity', f"{m['specificity']:.4f}"), ('confusion [[TN FP] [FN TP]]', str(m['confusion']))]
     return '\n'.join(f"{k:<28}{v}" for k, v in rows)
 
-# %% ../nbs/03_evaluate.ipynb #785898af
+# %% ../nbs/03_evaluate.ipynb #e19ea42e
 def evaluate(
     model_dir:str|Path,        # a model folder (`save_model`)
     data:str|Path,             # a data folder in any layout
@@ -336,9 +349,10 @@ def evaluate(
     n_boot:int=2000,           # bootstrap resamples
     show:bool=True,            # progress bar
     precision:str='fp32',      # 'fp32', 'bf16' or 'auto'
+    device:str='auto',         # 'cpu', 'cuda', or 'auto' (a GPU when there is one)
 )->dict:                       # the metrics
     "Score every labelled patch of `data` with a model folder; write metrics, predictions and plots to `out`"
-    model, info = load_model(model_dir, fuse=True)
+    model, info = load_model(model_dir, _auto_device(device), fuse=True)
     if out is not None:
         out = Path(out)
         if (out/'metrics.json').exists() and not force: raise FileExistsError(f"{out} already holds a report; choose another --out or pass --force")
@@ -359,7 +373,7 @@ def evaluate(
         sens = None if set_thr == 'youden' else float(set_thr)
         thr = pick_threshold(y, p, sens)
         info = set_threshold(model_dir, thr, ("Youden's J" if sens is None else f"sensitivity {sens}") + f" on {Path(data).name} {what} (n={len(y)})")
-    m = eval_metrics(y, p, info['threshold'], n_boot) | dict(tta=tta, precision=_precision(precision), data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute()))
+    m = eval_metrics(y, p, info['threshold'], n_boot) | dict(tta=tta, precision=_precision(precision, _device(model)), device=str(_device(model)), data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute()))
     if tta: m['no_tta'] = eval_metrics(y, v[:, 0], info['threshold'], n_boot)
     if warn: m['warning'] = warn
     if out is not None:
@@ -374,7 +388,7 @@ def evaluate(
         with atomic_path(out/'metrics.json', overwrite=True) as f: f.write_text(json.dumps(m, indent=1))
     return m
 
-# %% ../nbs/03_evaluate.ipynb #1757106f
+# %% ../nbs/03_evaluate.ipynb #f6bf2850
 def _evaluate_cmd(
     model:str=None,                   # model folder (required)
     data:str=None,                    # data folder: Kaggle layout, official HDF5 files or class subfolders (required)
@@ -385,12 +399,13 @@ def _evaluate_cmd(
     set_threshold:str=None,           # youden, or a target sensitivity (e.g. 0.95): store the threshold chosen here in the model
     force:store_true=False,           # replace a report already in --out
     bs:int=128,                       # batch size
-    precision:str='fp32',             # fp32, bf16, or auto (bf16 where the CPU has it natively)
+    precision:str='fp32',             # fp32, bf16, or auto (bf16 where the hardware has it natively)
+    device:str='auto',                # cpu, cuda, or auto (a GPU when there is one)
     quiet:store_true=False,           # no progress bar
 ):
     "Evaluate a PCam model: ROC AUC with 95% CI, accuracy, sensitivity, specificity, plots"
     if model is None or data is None: raise ValueError("--model and --data are required")
-    m = evaluate(model, data, split, held_out, tta, out, set_threshold, force, bs, show=not quiet, precision=precision)
+    m = evaluate(model, data, split, held_out, tta, out, set_threshold, force, bs, show=not quiet, precision=precision, device=device)
     print(_table(m))
     if out: print(f"pcam_evaluate: report in {out}")
     return m
@@ -400,7 +415,7 @@ def pcam_evaluate_cli(argv=None):
     "Entry point of the `pcam_evaluate` command"
     run_cli(_evaluate_cmd, 'pcam_evaluate', argv)
 
-# %% ../nbs/03_evaluate.ipynb #89824937
+# %% ../nbs/03_evaluate.ipynb #be06cb76
 def gradcam(
     model:torch.nn.Module,   # a pcam_nb model in eval mode
     info:dict,               # its model.json
@@ -414,14 +429,14 @@ def gradcam(
     h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))
     try:
         with torch.enable_grad():
-            logits = model(_prep(np.asarray(x)[None], info).requires_grad_())   # a graph even for a frozen model
+            logits = model(_prep(np.asarray(x)[None], info, _device(model)).requires_grad_())   # a graph even for a frozen model
             g, = torch.autograd.grad(logits[0, target], acts['a'])
     finally: h.remove()
     a = acts['a'].detach()
     cam = torch.relu((g.mean((2, 3), keepdim=True)*a).sum(1, keepdim=True))
     cam = torch.nn.functional.interpolate(cam, size=np.asarray(x).shape[:2], mode='bilinear', align_corners=False)[0, 0]
     cam = cam/cam.max() if cam.max() > 0 else cam
-    return cam.numpy(), float(logits.softmax(1)[0, 1])
+    return cam.cpu().numpy(), float(logits.softmax(1)[0, 1])
 
 # %% ../nbs/03_evaluate.ipynb #adef384e
 def show_gradcam(
@@ -533,7 +548,7 @@ def write_submission(
     with atomic_path(out, overwrite=True) as f: df[['id', 'label']].to_csv(f, index=False, float_format='%.6f')
     return out
 
-# %% ../nbs/03_evaluate.ipynb #9ceec306
+# %% ../nbs/03_evaluate.ipynb #d4ae2894
 def _predict_cmd(
     model:str=None,                                  # model folder (required)
     images:Param("image folders or files", str, nargs='+')=None,  # images to score (required)
@@ -544,13 +559,14 @@ def _predict_cmd(
     bs:int=128,                                      # batch size
     precision:str='auto',                            # fp32, bf16, or auto: bf16 where the CPU has it natively (faster; within 0.01 of fp32)
     calls:store_true=False,                          # write 0/1 calls at the model's threshold instead of probabilities
+    device:str='auto',                               # cpu, cuda, or auto (a GPU when there is one)
     force:store_true=False,                          # replace an existing --out
     quiet:store_true=False,                          # no progress bar
 ):
     "Write P(tumour) for every image as a Kaggle submission (id,label)"
     if model is None or not images: raise ValueError("--model and --images are required")
     if Path(out).exists() and not force: raise FileExistsError(f"{out} exists; choose another --out or pass --force")
-    m, info = load_model(model, fuse=True)
+    m, info = load_model(model, _auto_device(device), fuse=True)
     t0 = time.time()
     df, errs, extra = predict_images(m, info, images, sample_submission, tta, bs, on_error, not quiet, precision)
     if extra: print(f"pcam_predict: note: {len(extra)} images are not in {sample_submission} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
@@ -559,7 +575,7 @@ def _predict_cmd(
         print(f"pcam_predict: {len(errs)} unreadable images skipped (listed in {out}.errors.txt); the submission lacks their rows", file=sys.stderr)
     write_submission(df, out, force, info['threshold'] if calls else None)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if tta else ''} in {_precision(precision)}, threshold {info['threshold']:.4f}: "
+    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if tta else ''} in {_precision(precision, _device(m))} on {_device(m)}, threshold {info['threshold']:.4f}: "
           f"{int((df.label >= info['threshold']).sum())} called tumour; wrote {out}")
 
 # %% ../nbs/03_evaluate.ipynb #3278e759
