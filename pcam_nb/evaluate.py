@@ -26,10 +26,11 @@ __all__ = ['native_bf16', 'predict_batch', 'predict_source', 'predict_bytes', 'a
            'pcam_evaluate_cli', 'gradcam', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
            'write_submission', 'pcam_predict_cli']
 
-# %% ../nbs/03_evaluate.ipynb #d62474c6
+# %% ../nbs/03_evaluate.ipynb #bd9bf309
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
     "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics"
-    t = torch.as_tensor(np.ascontiguousarray(x)).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
+    x = x if isinstance(x, torch.Tensor) else np.require(x, requirements=['C', 'W'])   # copies only read-only or strided arrays
+    t = torch.as_tensor(x).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
     m, s = (torch.tensor(info['input'][k], device=device).view(1, 3, 1, 1) for k in ('mean', 'std'))
     return (t - m)/s
 
@@ -415,7 +416,7 @@ def pcam_evaluate_cli(argv=None):
     "Entry point of the `pcam_evaluate` command"
     run_cli(_evaluate_cmd, 'pcam_evaluate', argv)
 
-# %% ../nbs/03_evaluate.ipynb #be06cb76
+# %% ../nbs/03_evaluate.ipynb #1ffacdbf
 def gradcam(
     model:torch.nn.Module,   # a pcam_nb model in eval mode
     info:dict,               # its model.json
@@ -436,7 +437,7 @@ def gradcam(
     cam = torch.relu((g.mean((2, 3), keepdim=True)*a).sum(1, keepdim=True))
     cam = torch.nn.functional.interpolate(cam, size=np.asarray(x).shape[:2], mode='bilinear', align_corners=False)[0, 0]
     cam = cam/cam.max() if cam.max() > 0 else cam
-    return cam.cpu().numpy(), float(logits.softmax(1)[0, 1])
+    return cam.cpu().numpy(), float(logits.detach().softmax(1)[0, 1])
 
 # %% ../nbs/03_evaluate.ipynb #adef384e
 def show_gradcam(
