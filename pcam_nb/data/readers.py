@@ -14,7 +14,7 @@ from fastcore.basics import patch
 
 # %% auto #0
 __all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_kaggle', 'verify', 'read_folder', 'H5Patches', 'read_h5',
-           'read_pcam']
+           'pcam_layout', 'read_pcam']
 
 # %% ../../nbs/01a_data.readers.ipynb #791b66b3
 class PatchError(ValueError):
@@ -274,18 +274,27 @@ def read_h5(
     meta = path/n['meta']
     return H5Patches(path/n['x'], path/n['y'] if labelled else None, meta if meta.exists() else None)
 
-# %% ../../nbs/01a_data.readers.ipynb #28098873
+# %% ../../nbs/01a_data.readers.ipynb #d949fcc1
+def pcam_layout(
+    path:str|Path,   # a data folder
+)->str:              # 'kaggle', 'h5' or 'folders'
+    "Which of the three PCam layouts the folder `path` holds"
+    path = Path(path)
+    if not path.is_dir(): raise FileNotFoundError(f"{path}: not a folder")
+    if (path/'train_labels.csv').exists() or (path/'sample_submission.csv').exists(): return 'kaggle'
+    if any(path.glob('camelyonpatch_level_2_split_*_x.h5*')): return 'h5'
+    subs = {p.name.lower() for p in path.iterdir() if p.is_dir()}
+    if subs and subs <= {'0', '1', 'normal', 'tumour', 'tumor'}: return 'folders'
+    raise PatchError(f"{path}: neither the Kaggle layout (train_labels.csv + train/<id>.tif), nor the official HDF5 files "
+                     f"(camelyonpatch_level_2_split_*_x.h5), nor class subfolders 0/ and 1/")
+
+# %% ../../nbs/01a_data.readers.ipynb #ee0de5c0
 def read_pcam(
     path:str|Path,       # a data folder in any of the three layouts
     split:str='train',   # for Kaggle: 'train' or 'test'; for HDF5: 'train', 'valid' or 'test'
 ):
     "Open a PCam data folder in whichever layout it is: Kaggle, official HDF5, or class subfolders"
-    path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: not a folder")
-    if (path/'train_labels.csv').exists() or (path/'sample_submission.csv').exists():
-        return read_kaggle(path, split)
-    if any(path.glob('camelyonpatch_level_2_split_*_x.h5*')): return read_h5(path, split, labelled=(path/h5_names(split)['y']).exists())
-    subs = {p.name.lower() for p in path.iterdir() if p.is_dir()}
-    if subs and subs <= {'0', '1', 'normal', 'tumour', 'tumor'}: return read_folder(path, labels_from='parent')
-    raise PatchError(f"{path}: neither the Kaggle layout (train_labels.csv + train/<id>.tif), nor the official HDF5 files "
-                     f"(camelyonpatch_level_2_split_*_x.h5), nor class subfolders 0/ and 1/")
+    layout = pcam_layout(path)
+    if layout == 'kaggle': return read_kaggle(path, split)
+    if layout == 'h5': return read_h5(path, split, labelled=(Path(path)/h5_names(split)['y']).exists())
+    return read_folder(path, labels_from='parent')
