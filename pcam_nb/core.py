@@ -4,14 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import hashlib, inspect, os, sys, tempfile
+import argparse, hashlib, inspect, os, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'PCAM_MEAN', 'PCAM_STD', 'CLI_ERRORS', 'center_box', 'center_crop',
-           'as_label', 'label_name', 'atomic_path', 'sample_path', 'file_hash', 'run_cli']
+__all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
+           'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'center_box', 'center_crop', 'as_label', 'label_name',
+           'atomic_path', 'sample_path', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser',
+           'run_cli']
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -21,9 +24,21 @@ LABEL_NAMES = {0: 'normal', 1: 'tumour'}  # what the two labels mean
 # %% ../nbs/00_core.ipynb #b0770d1c
 METRICS = ('roc_auc', 'accuracy')  # headline metric first
 
+# %% ../nbs/00_core.ipynb #e1429ff5
+SEED = 42         # default seed of splits, subsamples, initialisation and augmentation
+VALID_PCT = 0.2   # default held-out share, for data without a validation split of its own
+BS = 64           # default training batch size
+EVAL_BS = 128     # default batch size for prediction and evaluation
+N_BOOT = 2000     # default bootstrap resamples of a confidence interval
+
 # %% ../nbs/00_core.ipynb #e15c3b3d
 PCAM_MEAN = (0.704, 0.548, 0.698)  # R, G, B means of PCam pixels in [0,1]
 PCAM_STD  = (0.239, 0.282, 0.215)  # R, G, B standard deviations
+
+# %% ../nbs/00_core.ipynb #fc97e64b
+RGB_FROM_HED = np.array([[0.650, 0.704, 0.286],    # haematoxylin: optical density per R, G, B
+                         [0.072, 0.990, 0.105],    # eosin
+                         [0.268, 0.570, 0.776]])   # residual (DAB) channel, completing the basis
 
 # %% ../nbs/00_core.ipynb #0dc9ccdc
 def center_box(
@@ -114,23 +129,88 @@ def file_hash(
         while b := f.read(chunk): h.update(b)
     return h.hexdigest()
 
+# %% ../nbs/00_core.ipynb #4e947563
+def h5_names(
+    split:str, # 'train', 'valid' or 'test'
+)->dict:       # file names of the x, y and meta files
+    "Official PCam file names of one split"
+    return {k: f"camelyonpatch_level_2_split_{split}_{k}.{'csv' if k == 'meta' else 'h5'}" for k in ('x', 'y', 'meta')}
+
+# %% ../nbs/00_core.ipynb #d4c6433c
+def bars_wanted()->bool:
+    "Do progress bars suit this output? Yes in a notebook or a terminal; no in a log file or a pipe, where each frame would be a line"
+    from fastprogress.fastprogress import IN_NOTEBOOK
+    try: return bool(IN_NOTEBOOK or sys.stdout.isatty())
+    except (AttributeError, ValueError): return False
+
+# %% ../nbs/00_core.ipynb #893d96f0
+def few(
+    xs,          # the items to name
+    k:int=5,     # how many to name
+)->str:          # e.g. 'a, b, c, d, e and 7 more'
+    "The first `k` items of `xs`, comma-separated, and how many more there are (for error messages)"
+    xs = list(xs)
+    return ', '.join(map(str, xs[:k])) + (f' and {len(xs)-k} more' if len(xs) > k else '')
+
+# %% ../nbs/00_core.ipynb #3814448b
+def refuse_existing(
+    path:str|Path,        # the folder or file that would be replaced
+    what:str='a model',   # what it holds, for the message
+    force:bool=False,     # replacing is allowed
+    exists:bool|None=None,# whether it holds one (default: `path` exists)
+    hint:str='choose another --out or pass --force to replace it',  # what to do instead
+):
+    "Raise `FileExistsError` when `path` already holds `what`, unless `force`"
+    if (Path(path).exists() if exists is None else exists) and not force:
+        raise FileExistsError(f"{path} already holds {what}; {hint}")
+
 # %% ../nbs/00_core.ipynb #bffe3624
 CLI_ERRORS = (OSError, ValueError, RuntimeError, ArithmeticError, ImportError)  # reported as one line by `run_cli`
 
 # %% ../nbs/00_core.ipynb #85e23004
+def _arg_kinds(anno)->list:
+    "Type names in an annotation (`'str|Path'`, `int|None`, `bool`), without None"
+    s = anno.__name__ if isinstance(anno, type) else str(anno)
+    return [o.split('.')[-1] for o in s.replace(' ', '').split('|') if o not in ('None', 'NoneType', '')]
+
+# %% ../nbs/00_core.ipynb #eef9d549
+def _number_or_text(s:str):
+    "A command-line value that may be a number (`3e-3`) or a word (`auto`)"
+    try: return float(s)
+    except ValueError: return s
+
+# %% ../nbs/00_core.ipynb #6bc350d5
+def cli_parser(
+    func,               # a function with docments; `@delegates` parameters included
+    prog:str,           # the command's name
+    skip:tuple=(),      # parameters the command does not offer
+)->argparse.ArgumentParser:
+    "An argument parser with one option per parameter of `func`: its default, its type and its docment"
+    docs, p = docments(func), argparse.ArgumentParser(prog=prog, description=func.__doc__)
+    for n, prm in inspect.signature(func).parameters.items():
+        if n in skip or prm.kind in (prm.VAR_POSITIONAL, prm.VAR_KEYWORD): continue
+        opt, h, d, kinds = '--' + n.replace('_', '-'), (docs.get(n) or '').replace('%', '%%'), prm.default, _arg_kinds(prm.annotation)
+        if kinds in (['bool'], ['store_true']):
+            if d is True: p.add_argument('--no-' + n.replace('_', '-'), dest=n, action='store_false', help=f"turn off (on by default): {h}")
+            else: p.add_argument(opt, dest=n, action='store_true', help=h)
+            continue
+        typ = _number_or_text if {'str', 'float'} <= set(kinds) else {'int': int, 'float': float}.get(kinds[0] if kinds else '', str)
+        req, many = d is prm.empty, kinds[:1] in (['tuple'], ['list'])
+        p.add_argument(opt, dest=n, type=typ, required=req, nargs='+' if many else None, default=None if req else d, metavar=n.upper(),
+                       help=h + ('' if req or d is None else f' (default: {d})'))
+    return p
+
+# %% ../nbs/00_core.ipynb #a4417c86
 def run_cli(
-    func,                       # the command's function; its docments become the --help text
+    func,                       # the command's function; its signature and docments make the options
     prog:str,                   # the command's name
     argv:list|None=None,        # arguments (default: sys.argv[1:])
+    skip:tuple=(),              # parameters of `func` the command does not offer
     errors:tuple=CLI_ERRORS,    # exceptions reported as `prog: message` with exit code 1
 ):
-    "Parse `argv` for `func` with fastcore's `anno_parser` and run it"
-    from fastcore.script import anno_parser
-    argv = ['--' + a[2:].replace('-', '_') if a.startswith('--') else a for a in (sys.argv[1:] if argv is None else argv)]
-    parser = anno_parser(func, prog=prog)
-    for a in parser._actions:   # --help shows --valid-pct; parsing still looks options up by their registered --valid_pct
-        a.option_strings = ['--' + o[2:].replace('_', '-') if o.startswith('--') else o for o in a.option_strings]
-    args = vars(parser.parse_args(argv))
-    params = inspect.signature(func).parameters   # anno_parser adds --pdb and --xtra of its own
-    try: return func(**{k: v for k, v in args.items() if k in params})
+    "Parse `argv` for `func` (`cli_parser`) and run it; a user's error ends it with one line and exit code 1"
+    argv = sys.argv[1:] if argv is None else argv
+    argv = ['--' + a[2:].replace('_', '-') if a.startswith('--') else a for a in argv]   # --valid_pct is --valid-pct
+    args = vars(cli_parser(func, prog, skip).parse_args(argv))
+    try: return func(**args)
     except errors as e: sys.exit(f"{prog}: {e}")

@@ -8,26 +8,27 @@ import json, sys, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
-from fastcore.script import store_true
+from fastcore.meta import delegates
 from fastai.callback.core import Callback
 from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score, roc_curve, precision_recall_curve, average_precision_score
 from .core import *
-from .data.readers import PatchError, read_pcam, read_h5, pcam_layout
+from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify as verify_patches
 from .data.block import dihedral, split_items, items_sha, PatchSubset
 from .learner import load_model
-from .predict import _stream, _precision, _device, _auto_device, show_patch, predict_source
+from .metrics import *
+from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch, predict_source
 
 # %% auto #0
-__all__ = ['auc_ci', 'pick_threshold', 'binary_metrics', 'held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc',
-           'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses',
-           'set_threshold', 'evaluate', 'pcam_evaluate_cli']
+__all__ = ['auc_ci', 'held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration',
+           'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses', 'set_threshold', 'eval_source',
+           'choose_threshold', 'eval_scores', 'write_report', 'evaluate', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #1b980dc4
 def auc_ci(
     y,                    # true labels, 0/1
     p,                    # predicted P(tumour)
-    n_boot:int=2000,      # bootstrap resamples
+    n_boot:int=N_BOOT,      # bootstrap resamples
     alpha:float=0.05,     # 1 - confidence level
     seed:int=0,           # resampling seed
 )->tuple:                 # (auc, low, high)
@@ -44,32 +45,6 @@ def auc_ci(
         boots.append((r[:, :len(pos)].sum(1) - len(pos)*(len(pos) + 1)/2)/(len(pos)*len(neg)))
     lo, hi = np.quantile(np.concatenate(boots), [alpha/2, 1 - alpha/2])
     return float(roc_auc_score(y, p)), float(lo), float(hi)
-
-# %% ../nbs/03a_evaluate.ipynb #74a4b9e8
-def pick_threshold(
-    y,                          # validation labels, 0/1
-    p,                          # validation P(tumour)
-    sensitivity:float|None=None,# target sensitivity (e.g. 0.95 for screening); None: maximise Youden's J
-)->float:                       # threshold on P(tumour): tumour if p >= threshold
-    "Decision threshold chosen on validation predictions"
-    fpr, tpr, thr = roc_curve(np.asarray(y).astype(int), np.asarray(p, dtype=np.float64))
-    thr = np.minimum(thr, 1.0)   # sklearn puts +inf first
-    if sensitivity is None: return float(thr[np.argmax(tpr - fpr)])
-    if not 0 < sensitivity <= 1: raise ValueError(f"sensitivity must be in (0, 1], not {sensitivity}")
-    return float(thr[np.flatnonzero(tpr >= sensitivity)[0]])
-
-# %% ../nbs/03a_evaluate.ipynb #4e6a256c
-def binary_metrics(
-    y,                   # labels, 0/1
-    p,                   # P(tumour)
-    threshold:float=0.5, # tumour if p >= threshold
-)->dict:                 # accuracy, sensitivity, specificity, confusion matrix [[TN, FP], [FN, TP]], n
-    "Metrics of the diagnosis `p >= threshold` against `y`"
-    y, yhat = np.asarray(y).astype(int), (np.asarray(p) >= threshold).astype(int)
-    tp, tn = int(((y == 1) & (yhat == 1)).sum()), int(((y == 0) & (yhat == 0)).sum())
-    fp, fn = int(((y == 0) & (yhat == 1)).sum()), int(((y == 1) & (yhat == 0)).sum())
-    return dict(accuracy=(tp + tn)/len(y), sensitivity=tp/max(tp + fn, 1), specificity=tn/max(tn + fp, 1),
-                confusion=[[tn, fp], [fn, tp]], threshold=float(threshold), n=len(y))
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out(
@@ -114,7 +89,7 @@ def eval_metrics(
     y,                     # labels, 0/1
     p,                     # P(tumour)
     threshold:float=0.5,   # tumour if p >= threshold
-    n_boot:int=2000,       # bootstrap resamples for the AUC interval
+    n_boot:int=N_BOOT,       # bootstrap resamples for the AUC interval
     seed:int=0,            # bootstrap seed
 )->dict:                   # auc, auc_ci_low, auc_ci_high, accuracy, sensitivity, specificity, threshold, n, confusion, pos_frac
     "ROC AUC with a 95 % bootstrap interval, and accuracy, sensitivity, specificity at `threshold`"
@@ -122,7 +97,13 @@ def eval_metrics(
     return dict(auc=auc, auc_ci_low=lo, auc_ci_high=hi, **binary_metrics(y, p, threshold), pos_frac=float(np.mean(y)))
 
 # %% ../nbs/03a_evaluate.ipynb #71587c0e
-def plot_roc(y, p, threshold:float|None=None, ax=None, label:str='model'):
+def plot_roc(
+    y,                          # labels, 0/1
+    p,                          # P(tumour)
+    threshold:float|None=None,  # mark the operating point at this threshold
+    ax=None,                    # a matplotlib axis (default: a new figure)
+    label:str='model',          # the curve's name in the legend
+):                              # the axis
     "ROC curve with its AUC, and the operating point at `threshold`"
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     fpr, tpr, _ = roc_curve(y, p)
@@ -134,7 +115,12 @@ def plot_roc(y, p, threshold:float|None=None, ax=None, label:str='model'):
     return ax
 
 # %% ../nbs/03a_evaluate.ipynb #92f0ff80
-def plot_pr(y, p, threshold:float|None=None, ax=None):
+def plot_pr(
+    y,                          # labels, 0/1
+    p,                          # P(tumour)
+    threshold:float|None=None,  # mark the operating point at this threshold
+    ax=None,                    # a matplotlib axis (default: a new figure)
+):                              # the axis
     "Precision-recall curve with its average precision and the operating point"
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     pr, rc, _ = precision_recall_curve(y, p)
@@ -146,7 +132,11 @@ def plot_pr(y, p, threshold:float|None=None, ax=None):
     return ax
 
 # %% ../nbs/03a_evaluate.ipynb #d00232af
-def calibration(y, p, bins:int=10)->pd.DataFrame:
+def calibration(
+    y,               # labels, 0/1
+    p,               # P(tumour)
+    bins:int=10,     # equal-width probability bins
+)->pd.DataFrame:     # bin, mean_p, rate, n per non-empty bin
     "Reliability table: per probability bin, the mean predicted probability and the observed tumour rate"
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
     b = np.minimum((p*bins).astype(int), bins - 1)
@@ -154,7 +144,12 @@ def calibration(y, p, bins:int=10)->pd.DataFrame:
     return t.reset_index()
 
 # %% ../nbs/03a_evaluate.ipynb #105b09e3
-def plot_calibration(y, p, bins:int=10, ax=None):
+def plot_calibration(
+    y,               # labels, 0/1
+    p,               # P(tumour)
+    bins:int=10,     # equal-width probability bins
+    ax=None,         # a matplotlib axis (default: a new figure)
+):                   # the axis
     "Reliability curve: observed tumour rate against predicted probability (on the diagonal when calibrated)"
     ax = ax or plt.subplots(figsize=(4, 4))[1]
     t = calibration(y, p, bins)
@@ -163,7 +158,10 @@ def plot_calibration(y, p, bins:int=10, ax=None):
     return ax
 
 # %% ../nbs/03a_evaluate.ipynb #5e40b93f
-def plot_confusion(m:dict, ax=None):
+def plot_confusion(
+    m:dict,     # from `binary_metrics` (or `eval_metrics`)
+    ax=None,    # a matplotlib axis (default: a new figure)
+):              # the axis
     "Confusion matrix from `binary_metrics`"
     ax = ax or plt.subplots(figsize=(3.6, 3.2))[1]
     c = np.array(m['confusion'])
@@ -175,14 +173,24 @@ def plot_confusion(m:dict, ax=None):
     return ax
 
 # %% ../nbs/03a_evaluate.ipynb #05db7db1
-def top_losses(y, p, k:int=16)->np.ndarray:
+def top_losses(
+    y,             # labels, 0/1
+    p,             # P(tumour)
+    k:int=16,      # how many
+)->np.ndarray:     # indices, worst first
     "Indices of the `k` patches with the largest cross-entropy, worst first"
     y, p = np.asarray(y), np.clip(np.asarray(p, dtype=float), 1e-7, 1 - 1e-7)
     loss = -np.where(y == 1, np.log(p), np.log(1 - p))
     return np.argsort(-loss, kind='stable')[:k]
 
 # %% ../nbs/03a_evaluate.ipynb #0f216ed4
-def plot_top_losses(src, y, p, k:int=16, ncols:int=8):
+def plot_top_losses(
+    src,             # the patch source `y` and `p` belong to
+    y,               # labels, 0/1
+    p,               # P(tumour)
+    k:int=16,        # how many patches
+    ncols:int=8,     # patches per row
+):                   # the figure
     "The `k` most confidently wrong patches, with id, true label and P(tumour)"
     idx = top_losses(y, p, k)
     nr = max(1, -(-len(idx)//ncols))
@@ -221,78 +229,114 @@ def _table(m:dict)->str:
     return '\n'.join(f"{k:<28}{v}" for k, v in rows)
 
 # %% ../nbs/03a_evaluate.ipynb #5a0d7efb
-def evaluate(
-    model_dir:str|Path,        # a model folder (`save_model`)
-    data:str|Path,             # a data folder in any layout
-    split:str|None=None,       # the split to score: default 'test' for the HDF5 files, 'train' (the labelled images) for Kaggle
-    held:bool=False,           # score only the model's own validation patches (`held_out`)
-    tta:bool=False,            # dihedral test-time augmentation (the no-TTA numbers are reported too)
-    out:str|Path|None=None,    # folder for metrics.json, predictions.csv and the plots
-    set_thr:str|None=None,     # 'youden' or a target sensitivity such as '0.95': pick the threshold here and store it in the model
-    force:bool=False,          # replace a report already in `out`
-    bs:int=128,                # patches per batch
-    n_boot:int=2000,           # bootstrap resamples
-    show:bool=True,            # progress bar
-    precision:str='fp32',      # 'fp32', 'bf16' or 'auto'
-    device:str='auto',         # 'cpu', 'cuda', or 'auto' (a GPU when there is one)
-)->dict:                       # the metrics
-    "Score every labelled patch of `data` with a model folder; write metrics, predictions and plots to `out`"
-    model, info = load_model(model_dir, _auto_device(device), fuse=True)
-    if out is not None:
-        out = Path(out)
-        if (out/'metrics.json').exists() and not force: raise FileExistsError(f"{out} already holds a report; choose another --out or pass --force")
+def eval_source(
+    data:str|Path,         # a data folder in any layout
+    info:dict,             # the model's model.json
+    split:str|None=None,   # the split: default 'test' for the HDF5 files, 'train' (the labelled images) for Kaggle
+    held:bool=False,       # only the model's own validation patches (`held_out`)
+    verify:bool=True,      # read every patch first, and stop listing every unreadable one
+    show:bool=False,       # progress bar of that check
+)->tuple:                  # (patch source, what it is, a warning or None)
+    "The labelled patches to evaluate on, checked up front; a warning when they include the model's training patches"
     if held: src, what = held_out(data, info), 'the validation patches of training'
     else:
         split = split or ('test' if pcam_layout(data) == 'h5' else 'train')
         src, what = read_pcam(data, split), f"split {split!r}"
     if src.labels is None: raise PatchError(f"{data} ({what}) has no labels: evaluation needs labelled patches (pcam_predict scores unlabelled ones)")
-    warn = None
-    trained_on = (info.get('data') or {}).get('path')
+    warn, trained_on = None, (info.get('data') or {}).get('path')
     if not held and trained_on and Path(trained_on) == Path(data).absolute() and split == 'train':
         warn = f"{data}: these patches include the ones this model was trained on, so the numbers are optimistic; use --held-out or other data"
         warnings.warn(warn)
-    v, _ = _stream(model, info, src, tta, bs, show, precision=precision)
-    p = v.mean(1)
-    y = src.labels
-    if set_thr is not None:
-        sens = None if set_thr == 'youden' else float(set_thr)
-        thr = pick_threshold(y, p, sens)
-        info = set_threshold(model_dir, thr, ("Youden's J" if sens is None else f"sensitivity {sens}") + f" on {Path(data).name} {what} (n={len(y)})")
-    m = eval_metrics(y, p, info['threshold'], n_boot) | dict(tta=tta, precision=_precision(precision, _device(model)), device=str(_device(model)), data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute()))
-    if tta: m['no_tta'] = eval_metrics(y, v[:, 0], info['threshold'], n_boot)
-    if warn: m['warning'] = warn
-    if out is not None:
-        out.mkdir(parents=True, exist_ok=True)
-        df = pd.DataFrame(dict(id=src.ids, label=y, p=p) | (dict(p_no_tta=v[:, 0]) if tta else {}))
-        with atomic_path(out/'predictions.csv', overwrite=True) as f: df.to_csv(f, index=False)
-        _savefig(plot_roc(y, p, info['threshold']).figure, out/'roc.png')
-        _savefig(plot_pr(y, p, info['threshold']).figure, out/'pr.png')
-        _savefig(plot_calibration(y, p).figure, out/'calibration.png')
-        _savefig(plot_confusion(m).figure, out/'confusion.png')
-        _savefig(plot_top_losses(src, y, p), out/'top_losses.png')
-        with atomic_path(out/'metrics.json', overwrite=True) as f: f.write_text(json.dumps(m, indent=1))
+    if verify: verify_patches(src, show=show)
+    return src, what, warn
+
+# %% ../nbs/03a_evaluate.ipynb #8dae9f89
+def choose_threshold(
+    model_dir:str|Path,   # the model folder whose threshold is replaced
+    y,                    # labels, 0/1
+    p,                    # P(tumour)
+    rule:str,             # 'youden', or a target sensitivity such as '0.95'
+    where:str,            # which patches, for the record in model.json
+)->dict:                  # the updated model.json
+    "Pick a threshold on these predictions by `rule` and store it in the model"
+    sens = None if rule == 'youden' else float(rule)
+    thr = pick_threshold(y, p, sens)
+    return set_threshold(model_dir, thr, ("Youden's J" if sens is None else f"sensitivity {sens}") + f" on {where} (n={len(y)})")
+
+# %% ../nbs/03a_evaluate.ipynb #3d080fb9
+def eval_scores(
+    y,                   # labels, 0/1
+    v,                   # P(tumour) per view, (N, 8) with TTA or (N, 1) (`predict.stream_views`)
+    threshold:float,     # the decision threshold
+    n_boot:int=N_BOOT,   # bootstrap resamples
+)->dict:                 # `eval_metrics` of the view average, with `no_tta` (view 0 alone) when there were 8 views
+    "Metrics of the averaged views, and without TTA beside them"
+    m = eval_metrics(y, v.mean(1), threshold, n_boot) | dict(tta=v.shape[1] > 1)
+    if v.shape[1] > 1: m['no_tta'] = eval_metrics(y, v[:, 0], threshold, n_boot)
+    return m
+
+# %% ../nbs/03a_evaluate.ipynb #1685378d
+def write_report(
+    out:str|Path,   # the report folder
+    src,            # the patches scored
+    v,              # their P(tumour) per view
+    m:dict,         # their metrics (`eval_scores` and more)
+)->Path:            # `out`
+    "Write metrics.json, predictions.csv and the ROC, precision-recall, calibration, confusion and top-loss plots"
+    out, y, p = Path(out), src.labels, v.mean(1)
+    out.mkdir(parents=True, exist_ok=True)
+    df = pd.DataFrame(dict(id=src.ids, label=y, p=p) | (dict(p_no_tta=v[:, 0]) if v.shape[1] > 1 else {}))
+    with atomic_path(out/'predictions.csv', overwrite=True) as f: df.to_csv(f, index=False)
+    _savefig(plot_roc(y, p, m['threshold']).figure, out/'roc.png')
+    _savefig(plot_pr(y, p, m['threshold']).figure, out/'pr.png')
+    _savefig(plot_calibration(y, p).figure, out/'calibration.png')
+    _savefig(plot_confusion(m).figure, out/'confusion.png')
+    _savefig(plot_top_losses(src, y, p), out/'top_losses.png')
+    with atomic_path(out/'metrics.json', overwrite=True) as f: f.write_text(json.dumps(m, indent=1))
+    return out
+
+# %% ../nbs/03a_evaluate.ipynb #a99b3721
+def evaluate(
+    model_dir:str|Path,        # a model folder (`save_model`)
+    data:str|Path,             # a data folder in any layout
+    split:str|None=None,       # the split to score: default 'test' for the HDF5 files, 'train' (the labelled images) for Kaggle
+    held_out:bool=False,       # score only the model's own validation patches
+    tta:bool=False,            # dihedral test-time augmentation (the no-TTA numbers are reported too)
+    out:str|Path|None=None,    # folder for metrics.json, predictions.csv and the plots
+    set_threshold:str|None=None,# 'youden' or a target sensitivity such as '0.95': pick the threshold here and store it in the model
+    force:bool=False,          # replace a report already in `out`
+    bs:int=EVAL_BS,            # patches per batch
+    n_boot:int=N_BOOT,         # bootstrap resamples
+    verify:bool=True,          # read every patch first (turn off for data already checked)
+    show:bool|None=None,       # progress bars; None: in a notebook or terminal only
+    precision:str='fp32',      # 'fp32', 'bf16' or 'auto'
+    device:str='auto',         # 'cpu', 'cuda', or 'auto' (a GPU when there is one)
+)->dict:                       # the metrics
+    "Score every labelled patch of `data` with a model folder; write metrics, predictions and plots to `out`"
+    show = bars_wanted() if show is None else show
+    if out is not None: refuse_existing(out, 'a report', force, exists=(Path(out)/'metrics.json').exists())
+    net, info = load_model(model_dir, pick_device(device), fuse=True)
+    src, what, warn = eval_source(data, info, split, held_out, verify, show)
+    v, _ = stream_views(net, info, src, tta, bs, show, precision=precision)
+    if set_threshold is not None: info = choose_threshold(model_dir, src.labels, v.mean(1), set_threshold, f"{Path(data).name} {what}")
+    dev = model_device(net)
+    m = eval_scores(src.labels, v, info['threshold'], n_boot) | dict(precision=resolve_precision(precision, dev), device=str(dev),
+            data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
+    if out is not None: write_report(out, src, v, m)
     return m
 
 # %% ../nbs/03a_evaluate.ipynb #7d89529f
+@delegates(evaluate, but=['show'])
 def _evaluate_cmd(
-    model:str=None,                   # model folder (required)
-    data:str=None,                    # data folder: Kaggle layout, official HDF5 files or class subfolders (required)
-    split:str=None,                   # split to score (default: test for HDF5, train for Kaggle)
-    held_out:store_true=False,        # score only the model's own validation patches
-    tta:store_true=False,             # dihedral test-time augmentation (no-TTA numbers reported too)
-    out:str=None,                     # folder for metrics.json, predictions.csv and plots
-    set_threshold:str=None,           # youden, or a target sensitivity (e.g. 0.95): store the threshold chosen here in the model
-    force:store_true=False,           # replace a report already in --out
-    bs:int=128,                       # batch size
-    precision:str='fp32',             # fp32, bf16, or auto (bf16 where the hardware has it natively)
-    device:str='auto',                # cpu, cuda, or auto (a GPU when there is one)
-    quiet:store_true=False,           # no progress bar
+    model:str,            # model folder
+    data:str,             # data folder: Kaggle layout, official HDF5 files or class subfolders
+    quiet:bool=False,     # no progress bars (never any when the output is a log file or a pipe)
+    **kwargs,
 ):
     "Evaluate a PCam model: ROC AUC with 95% CI, accuracy, sensitivity, specificity, plots"
-    if model is None or data is None: raise ValueError("--model and --data are required")
-    m = evaluate(model, data, split, held_out, tta, out, set_threshold, force, bs, show=not quiet, precision=precision, device=device)
+    m = evaluate(model, data, show=False if quiet else None, **kwargs)
     print(_table(m))
-    if out: print(f"pcam_evaluate: report in {out}")
+    if kwargs.get('out'): print(f"pcam_evaluate: report in {kwargs['out']}")
     return m
 
 # %% ../nbs/03a_evaluate.ipynb #8281b004

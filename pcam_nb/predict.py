@@ -10,16 +10,17 @@ from pathlib import Path
 import numpy as np, pandas as pd, torch
 import matplotlib.pyplot as plt
 from fastprogress.fastprogress import progress_bar
-from fastcore.script import Param, store_true
+from fastcore.meta import delegates
 from .core import *
 from functools import lru_cache
-from .data.readers import read_patch, PatchError, read_folder, FilePatches, _read_id_csv, _few
+from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .data.block import dihedral, to_patch
 from .learner import load_model
 
 # %% auto #0
-__all__ = ['native_bf16', 'predict_batch', 'predict_source', 'predict_bytes', 'gradcam', 'show_patch', 'show_gradcam', 'heatmap',
-           'show_heatmap', 'predict_images', 'write_submission', 'pcam_predict_cli']
+__all__ = ['model_device', 'pick_device', 'native_bf16', 'resolve_precision', 'predict_batch', 'stream_views', 'predict_source',
+           'predict_bytes', 'gradcam', 'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
+           'write_submission', 'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
@@ -30,12 +31,16 @@ def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
     return (t - m)/s
 
 # %% ../nbs/03_predict.ipynb #250c1325
-def _device(model)->torch.device:
+def model_device(
+    model:torch.nn.Module,  # any torch module
+)->torch.device:
     "Where `model`'s weights are (CPU for a model without any)"
     return next(iter(model.parameters()), torch.empty(0)).device
 
 # %% ../nbs/03_predict.ipynb #23291971
-def _auto_device(device:str='auto')->str:
+def pick_device(
+    device:str='auto',  # 'cpu', 'cuda', or 'auto'
+)->str:
     "'auto' -> 'cuda' when a GPU is usable, else 'cpu'"
     return ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
 
@@ -48,7 +53,11 @@ def native_bf16()->bool:
     return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
 
 # %% ../nbs/03_predict.ipynb #b067ad4a
-def _precision(precision:str, device='cpu')->str:
+def resolve_precision(
+    precision:str,     # 'fp32', 'bf16', or 'auto': bf16 where the hardware computes it natively
+    device='cpu',      # where the model runs
+)->str:                # 'fp32' or 'bf16'
+    "The precision predictions run in: `precision`, with 'auto' resolved for `device`"
     if precision not in ('fp32', 'bf16', 'auto'): raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
     if precision != 'auto': return precision
     fast = torch.cuda.is_bf16_supported() if torch.device(device).type == 'cuda' else native_bf16()
@@ -58,9 +67,9 @@ def _precision(precision:str, device='cpu')->str:
 @torch.no_grad()
 def _views(model, info, x, tta:bool, precision:str='fp32')->np.ndarray:
     "P(tumour) per dihedral view: (B, 8) with `tta`, else (B, 1)"
-    dev = _device(model)
+    dev = model_device(model)
     t = _prep(x, info, dev)
-    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=_precision(precision, dev) == 'bf16'):
+    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=resolve_precision(precision, dev) == 'bf16'):
         return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].cpu().numpy() for k in (range(8) if tta else (0,))], axis=1)
 
 # %% ../nbs/03_predict.ipynb #71d735bf
@@ -87,10 +96,19 @@ def _read_batch(src, idx:list, on_error:str='stop'):
     return x, errs
 
 # %% ../nbs/03_predict.ipynb #12bb2a7c
-def _stream(model, info, src, tta:bool=False, bs:int=128, show:bool=True, on_error:str='stop', precision:str='fp32'):
+def stream_views(
+    model:torch.nn.Module,  # a pcam_nb model in eval mode
+    info:dict,              # its model.json
+    src,                    # a patch source
+    tta:bool=False,         # all 8 dihedral views, else the identity view only
+    bs:int=EVAL_BS,         # patches per batch
+    show:bool=True,         # progress bar
+    on_error:str='stop',    # 'stop' at the first unreadable patch, or 'skip' it (NaN, reported)
+    precision:str='fp32',   # 'fp32', 'bf16' or 'auto'
+)->tuple:                   # (P(tumour) per patch and view, (N, 8) or (N, 1); {index: error} of skipped patches)
     "Per-view probabilities (N, 8 or 1) for every patch of `src` and a dict of unreadable ones; reading overlaps the model"
     if on_error not in ('stop', 'skip'): raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
-    precision = _precision(precision, _device(model))
+    precision = resolve_precision(precision, model_device(model))
     n, errs = len(src), {}
     out = np.full((n, 8 if tta else 1), np.nan, np.float32)
     starts = list(range(0, n, bs))
@@ -110,12 +128,12 @@ def predict_source(
     info:dict,               # its model.json
     src,                     # a patch source (`read_kaggle`, `read_h5`, `read_folder`, ...)
     tta:bool=False,          # average over the 8 dihedral views
-    bs:int=128,              # patches per batch
+    bs:int=EVAL_BS,              # patches per batch
     show:bool=True,          # progress bar
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto' (bf16 where the CPU has it natively)
 )->np.ndarray:               # P(tumour) per patch, in the source's order
     "P(tumour) for every patch of `src`, streamed in batches (the first unreadable patch stops it with its name)"
-    return _stream(model, info, src, tta, bs, show, precision=precision)[0].mean(1)
+    return stream_views(model, info, src, tta, bs, show, precision=precision)[0].mean(1)
 
 # %% ../nbs/03_predict.ipynb #cc4e57db
 def predict_bytes(
@@ -142,7 +160,7 @@ def gradcam(
     h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))
     try:
         with torch.enable_grad():
-            logits = model(_prep(np.asarray(x)[None], info, _device(model)).requires_grad_())   # a graph even for a frozen model
+            logits = model(_prep(np.asarray(x)[None], info, model_device(model)).requires_grad_())   # a graph even for a frozen model
             g, = torch.autograd.grad(logits[0, target], acts['a'])
     finally: h.remove()
     a = acts['a'].detach()
@@ -182,7 +200,7 @@ def heatmap(
     img,                     # HxWx3 uint8 image, any size (e.g. `read_patch(fn, size=None)`)
     cell:int=CENTER_SZ,      # side of the squares scored (even, at most 96): each is the centre of a 96x96 window
     tta:bool=False,          # average over the 8 dihedral views
-    bs:int=128,              # windows per batch
+    bs:int=EVAL_BS,              # windows per batch
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
 )->np.ndarray:               # (ceil(H/cell), ceil(W/cell)) P(tumour) of each square
     "P(tumour) for every `cell`x`cell` square of a large image, each judged as the centre of a 96x96 patch"
@@ -190,7 +208,7 @@ def heatmap(
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8: raise ValueError(f"expected an HxWx3 uint8 image, got {img.shape} {img.dtype}")
     if cell % 2 or not 2 <= cell <= PATCH_SZ: raise ValueError(f"cell must be even and between 2 and {PATCH_SZ}, not {cell}")
     H, W = img.shape[:2]
-    precision = _precision(precision, _device(model))
+    precision = resolve_precision(precision, model_device(model))
     gh, gw = -(-H//cell), -(-W//cell)
     pad = (PATCH_SZ - cell)//2
     padded = np.pad(img, ((pad, pad + gh*cell - H), (pad, pad + gw*cell - W), (0, 0)), mode='symmetric')
@@ -233,7 +251,7 @@ def predict_images(
     images,                      # a folder, an image file, or a list of them
     sample_submission:str|Path|None=None,  # a Kaggle sample_submission.csv: its ids, in its order
     tta:bool=False,              # average over the 8 dihedral views
-    bs:int=128,                  # images per batch
+    bs:int=EVAL_BS,                  # images per batch
     on_error:str='stop',         # 'stop' at the first unreadable image, or 'skip' it (reported)
     show:bool=True,              # progress bar
     precision:str='fp32',        # 'fp32', 'bf16' or 'auto'
@@ -243,13 +261,13 @@ def predict_images(
     extra = []
     if sample_submission is not None:
         csv = Path(sample_submission)
-        ids = _read_id_csv(csv, labelled=False)['id'].tolist()   # the readers' strict checks: columns, empty and duplicate ids
+        ids = read_id_csv(csv, labelled=False)['id'].tolist()   # the readers' strict checks: columns, empty and duplicate ids
         missing = [i for i in ids if i not in files]
-        if missing: raise PatchError(f"{csv}: {len(missing)} ids have no image: {_few(missing)}")
+        if missing: raise PatchError(f"{csv}: {len(missing)} ids have no image: {few(missing)}")
         extra = sorted(set(files) - set(ids))
     else: ids = list(files)
     src = FilePatches([files[i] for i in ids], ids=ids)
-    v, errs = _stream(model, info, src, tta, bs, show, on_error, precision)
+    v, errs = stream_views(model, info, src, tta, bs, show, on_error, precision)
     ok = ~np.isnan(v[:, 0])
     df = pd.DataFrame(dict(id=np.array(ids, dtype=object)[ok], label=v.mean(1)[ok]))
     return df, {src.ids[i]: e for i, e in errs.items()}, extra
@@ -263,39 +281,36 @@ def write_submission(
 )->Path:
     "Write a Kaggle submission CSV atomically (never half-written, never over an existing file unless `force`)"
     out = Path(out)
-    if out.exists() and not force: raise FileExistsError(f"{out} exists; choose another --out or pass --force")
+    refuse_existing(out, 'a file', force)
     if threshold is not None: df = df.assign(label=(df.label >= threshold).astype(int))
     with atomic_path(out, overwrite=True) as f: df[['id', 'label']].to_csv(f, index=False, float_format='%.6f')
     return out
 
 # %% ../nbs/03_predict.ipynb #d4ae2894
+@delegates(predict_images, but=['show', 'precision'])
 def _predict_cmd(
-    model:str=None,                                  # model folder (required)
-    images:Param("image folders or files", str, nargs='+')=None,  # images to score (required)
-    out:str='submission.csv',                        # the submission CSV
-    sample_submission:str=None,                      # Kaggle sample_submission.csv: its ids in its order
-    tta:store_true=False,                            # dihedral test-time augmentation (8x slower)
-    on_error:str='stop',                             # stop, or skip unreadable images (listed in <out>.errors.txt)
-    bs:int=128,                                      # batch size
-    precision:str='auto',                            # fp32, bf16, or auto: bf16 where the CPU has it natively (faster; within 0.01 of fp32)
-    calls:store_true=False,                          # write 0/1 calls at the model's threshold instead of probabilities
-    device:str='auto',                               # cpu, cuda, or auto (a GPU when there is one)
-    force:store_true=False,                          # replace an existing --out
-    quiet:store_true=False,                          # no progress bar
+    model:str,                    # model folder
+    images:list,                  # image folders or files to score
+    out:str='submission.csv',     # the submission CSV
+    calls:bool=False,             # write 0/1 calls at the model's threshold instead of probabilities
+    precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
+    device:str='auto',            # cpu, cuda, or auto (a GPU when there is one)
+    force:bool=False,             # replace an existing --out
+    quiet:bool=False,             # no progress bar (never one when the output is a log file or a pipe)
+    **kwargs,
 ):
     "Write P(tumour) for every image as a Kaggle submission (id,label)"
-    if model is None or not images: raise ValueError("--model and --images are required")
-    if Path(out).exists() and not force: raise FileExistsError(f"{out} exists; choose another --out or pass --force")
-    m, info = load_model(model, _auto_device(device), fuse=True)
+    refuse_existing(out, 'a file', force)
+    m, info = load_model(model, pick_device(device), fuse=True)
     t0 = time.time()
-    df, errs, extra = predict_images(m, info, images, sample_submission, tta, bs, on_error, not quiet, precision)
-    if extra: print(f"pcam_predict: note: {len(extra)} images are not in {sample_submission} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
+    df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, **kwargs)
+    if extra: print(f"pcam_predict: note: {len(extra)} images are not in {kwargs.get('sample_submission')} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
     if errs:
         with atomic_path(str(out) + '.errors.txt', overwrite=True) as f: f.write_text(''.join(f"{k}\t{v}\n" for k, v in errs.items()))
         print(f"pcam_predict: {len(errs)} unreadable images skipped (listed in {out}.errors.txt); the submission lacks their rows", file=sys.stderr)
     write_submission(df, out, force, info['threshold'] if calls else None)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if tta else ''} in {_precision(precision, _device(m))} on {_device(m)}, threshold {info['threshold']:.4f}: "
+    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}, threshold {info['threshold']:.4f}: "
           f"{int((df.label >= info['threshold']).sum())} called tumour; wrote {out}")
 
 # %% ../nbs/03_predict.ipynb #3278e759

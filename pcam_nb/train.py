@@ -8,17 +8,18 @@ import contextlib, json, os, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, torch
 from fastai.vision.all import *
-from fastcore.script import store_true
+
 from .core import *
-from .data.readers import read_pcam, read_h5, H5Patches, PatchError
-from .data.block import pcam_dls, items_sha
-from .data.synth import synth_pcam, save_h5, h5_names
+from .data.readers import read_pcam, read_h5, H5Patches, PatchError, verify as verify_patches
+from .data.block import pcam_dls, items_sha, split_items, PatchSubset
+from .data.synth import synth_pcam, save_h5
 from .learner import *
-from .evaluate import pick_threshold, binary_metrics
+from .metrics import pick_threshold, binary_metrics
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'check_out', 'resolve_pretrained', 'train_dls', 'train', 'pcam_train_cli', 'pcam_demo_cli']
+__all__ = ['PRETRAINED_LR', 'check_out', 'resolve_pretrained', 'train_dls', 'train_learner', 'choose_lr', 'fit_best',
+           'fit_history', 'valid_report', 'save_run', 'train', 'pcam_train_cli', 'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -31,8 +32,7 @@ def check_out(
         out.mkdir(parents=True, exist_ok=True)
         fd, probe = tempfile.mkstemp(prefix='.pcam_write_test', dir=out); os.close(fd); os.unlink(probe)
     except OSError as e: raise PermissionError(f"{out}: cannot write the model there ({e.strerror or e})") from None
-    if (out/'model.json').exists() and not force:
-        raise FileExistsError(f"{out} already holds a model; choose another --out or pass --force to replace it")
+    refuse_existing(out, 'a model', force, exists=(out/'model.json').exists())
     return out
 
 # %% ../nbs/02a_train.ipynb #a1c7ecb0
@@ -42,7 +42,7 @@ def resolve_pretrained(
     weights_url:str|None=None, # a mirror of the weights
 )->dict:                       # {requested, used, weights, warning}
     "Decide whether training starts from ImageNet weights; 'auto' falls back to scratch with a loud warning"
-    if arch not in ARCHS: raise ValueError(f"unknown arch {arch!r}: choose one of {', '.join(ARCHS)}")
+    check_arch(arch)
     req = {True: 'yes', False: 'no'}.get(pretrained, str(pretrained).lower())
     if req not in ('yes', 'no', 'auto'): raise ValueError(f"pretrained must be auto, yes or no, not {pretrained!r}")
     info = dict(requested=req, used=False, weights=None, warning=None)
@@ -58,23 +58,28 @@ def resolve_pretrained(
 # %% ../nbs/02a_train.ipynb #8152f52c
 def train_dls(
     data:str|Path,            # data folder (Kaggle, HDF5 or class subfolders)
-    valid_pct:float|None=None,# held-out share; default 0.2, or PCam's own valid split for the HDF5 files
+    valid_pct:float|None=None,# held-out share; default `VALID_PCT`, or PCam's own valid split for the HDF5 files
     frac:float=1.0,           # stratified share of the data to use
-    seed:int=42,              # split and subsample seed
-    bs:int=64,                # batch size
+    seed:int=SEED,            # split and subsample seed
+    bs:int=BS,                # batch size
     norm:str='pcam',          # normalisation statistics: 'pcam' or 'imagenet'
+    verify:bool=True,         # read every patch that will be used first, and stop listing every unreadable one
+    show:bool=False,          # progress bar of that check
 )->DataLoaders:
-    "DataLoaders for training from a data folder, with its provenance in `dls.pcam_data`"
+    "DataLoaders for training from a data folder, checked up front, with their provenance in `dls.pcam_data`"
     src = read_pcam(data, 'train')
     valid_src, how = None, None
     if isinstance(src, H5Patches) and valid_pct is None and (Path(data)/h5_names('valid')['x']).exists():
         valid_src, how = read_h5(data, 'valid'), "PCam's official valid split"
-    by_slide = src.groups is not None
-    dls = pcam_dls(src, valid_src, valid_pct or 0.2, frac=frac, seed=seed, bs=bs, norm=norm)
-    how = how or (f"{valid_pct or 0.2:.0%} held out " + ('by slide' if by_slide else 'stratified') + f", seed {seed}")
+    vp, by_slide = valid_pct or VALID_PCT, src.groups is not None
+    if verify:   # before any training: a bad file must not surface an epoch (or hours) in
+        allsrc, items, _ = split_items(src, valid_src, vp, None, frac, seed)
+        verify_patches(PatchSubset(allsrc, items), show=show)
+    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm)
+    how = how or (f"{vp:.0%} held out " + ('by slide' if by_slide else 'stratified') + f", seed {seed}")
     pos = lambda ds: round(float(dls.src.labels[np.asarray(ds.items)].mean()), 4)
     dls.pcam_data = dict(path=str(Path(data).absolute()), layout=type(src).__name__, split=how, frac=frac, seed=seed,
-                         valid_pct=None if valid_src is not None else (valid_pct or 0.2), by_slide=by_slide,
+                         valid_pct=None if valid_src is not None else vp, by_slide=by_slide,
                          n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
                          pos_frac_train=pos(dls.train_ds), pos_frac_valid=pos(dls.valid_ds),
                          valid_sha256=items_sha(dls.src, dls.valid_ds.items))   # finds the same patches again: `evaluate.held_out`
@@ -95,88 +100,142 @@ def _plot_history(vals, fn):
     with atomic_path(fn) as p: fig.savefig(p, format='png', dpi=90)
     plt.close(fig)
 
+# %% ../nbs/02a_train.ipynb #b74790e5
+def train_learner(
+    dls:DataLoaders,             # from `train_dls`
+    arch:str='resnet18',         # one of `ARCHS`
+    pre:dict|None=None,          # `resolve_pretrained`'s answer; None: from scratch
+    weights_url:str|None=None,   # a mirror of the ImageNet weights
+    path:str|Path|None=None,     # where fastai may write scratch files (`lr_find`); use a temporary folder
+)->Learner:
+    "The Learner `train` fits: `pcam_learner`, trained whole (unfrozen) when it starts from ImageNet weights"
+    pre = pre or dict(requested='no', used=False, weights=None, warning=None)
+    learn = pcam_learner(dls, arch, pretrained=pre['used'], weights_url=weights_url, path=Path(path or tempfile.gettempdir()))
+    learn.pcam['pretrained_info'] = pre
+    if pre['used']: learn.unfreeze()   # the whole network adapts: see "ImageNet starts" above
+    return learn
+
+# %% ../nbs/02a_train.ipynb #232598cf
+def choose_lr(
+    learn:Learner,            # from `train_learner`
+    lr:str|float='auto',      # a learning rate, or 'auto'
+    plot:str|Path|None=None,  # where to save `lr_find`'s plot
+    show:bool=False,          # progress bar
+)->tuple:                     # (lr, where it came from)
+    "The one-cycle peak learning rate: as given; `PRETRAINED_LR` from ImageNet weights; else `lr_find`'s valley"
+    if lr != 'auto': return float(lr), 'given'
+    if learn.pcam['pretrained']: return PRETRAINED_LR, 'pretrained default'
+    with (contextlib.nullcontext() if show else learn.no_bar()): sug = learn.lr_find(num_it=50, show_plot=plot is not None)
+    if plot is not None:
+        import matplotlib.pyplot as plt
+        with atomic_path(plot) as p: plt.gcf().savefig(p, format='png', dpi=90)
+        plt.close('all')
+    return float(sug.valley), 'lr_find valley'
+
+# %% ../nbs/02a_train.ipynb #fcc56a9e
+def fit_best(
+    learn:Learner,             # from `train_learner`
+    epochs:int,                # epochs of one-cycle training
+    lr:float,                  # peak learning rate
+    patience:int|None=None,    # stop after this many epochs without a better validation AUC
+    save=None,                 # `f(learn, keep_best)`, called on every improvement (e.g. an atomic save)
+    cbs:list|None=None,        # more fastai callbacks for this fit
+    show:bool=False,           # progress bars; else one line per epoch (`EpochLog`)
+)->KeepBest:                   # the best epoch's tracker; its weights are in `learn.model` afterwards
+    "One-cycle training that keeps the best epoch by validation AUC and stops clearly on a NaN loss"
+    kb = KeepBest(save=None if save is None else (lambda l: save(l, kb)))
+    cbs = [kb, NaNGuard()] + ([EarlyStoppingCallback('roc_auc_score', comp=np.greater, patience=patience, reset_on_fit=False)] if patience else []) + list(cbs or [])
+    if show: learn.fit_one_cycle(epochs, lr, cbs=cbs)
+    else:
+        with learn.no_bar(): learn.fit_one_cycle(epochs, lr, cbs=cbs + [EpochLog()])
+    return kb
+
+# %% ../nbs/02a_train.ipynb #b4663c51
+def fit_history(
+    learn:Learner,  # a fitted Learner
+)->list:            # one dict per epoch: train_loss, valid_loss, roc_auc, accuracy
+    "The per-epoch numbers of the last fit (read them before any `get_preds`, which replaces them)"
+    return [dict(zip(['train_loss', 'valid_loss', 'roc_auc', 'accuracy'], map(float, v))) for v in learn.recorder.values]
+
+# %% ../nbs/02a_train.ipynb #db236e71
+def valid_report(
+    learn:Learner,   # a fitted Learner
+)->dict:             # roc_auc, accuracy, valid_loss, n_valid, threshold, sensitivity, specificity
+    "Validation metrics of `learn` from one pass, with the decision threshold chosen on them (Youden's J)"
+    with learn.no_bar(): pv, yv, lv = learn.get_preds(with_loss=True)
+    acc = float((pv.argmax(1) == yv).float().mean())
+    pv, yv = pv[:, 1].numpy(), yv.numpy()
+    thr = pick_threshold(yv, pv)   # `pcam_evaluate --set-threshold` changes it later
+    bm = binary_metrics(yv, pv, thr)
+    return dict(roc_auc=float(roc_auc_score(yv, pv)), accuracy=acc, valid_loss=float(lv.mean()), n_valid=len(yv),
+                threshold=thr, sensitivity=bm['sensitivity'], specificity=bm['specificity'])
+
+# %% ../nbs/02a_train.ipynb #022f6cc8
+def save_run(
+    learn:Learner,   # the fitted Learner (best epoch restored)
+    out:Path,        # the output folder
+    metrics:dict,    # from `valid_report` (+ `history`, timing)
+    meta:dict,       # data, run and pretrained summaries for model.json
+)->Path:             # `out`
+    "Write the model (safetensors + JSON, and fastai's .pkl), `metrics.json` and `history.png` to `out`"
+    learn.path = Path(out)   # what the exported learner remembers
+    save_model(learn, out, dict(meta, metrics={k: v for k, v in metrics.items() if k != 'history'},
+                                threshold_from=f"Youden's J on the validation set (n={metrics['n_valid']})"),
+               overwrite=True, threshold=metrics['threshold'])
+    with atomic_path(Path(out)/'metrics.json') as p: p.write_text(json.dumps(metrics, indent=1))
+    if metrics.get('history'): _plot_history([list(h.values()) for h in metrics['history']], Path(out)/'history.png')
+    return Path(out)
+
 # %% ../nbs/02a_train.ipynb #9e0e2b96
 def train(
     data:str|Path,               # data folder: Kaggle layout, official HDF5 files or class subfolders
     out:str|Path,                # output folder: model files, metrics.json, plots
     arch:str='resnet18',         # one of `ARCHS`
     epochs:int=14,               # epochs of one-cycle training
-    bs:int=64,                   # batch size
+    bs:int=BS,                   # batch size
     lr:str|float='auto',         # learning rate; 'auto': `lr_find`'s suggestion from scratch, `PRETRAINED_LR` from ImageNet weights
     frac:float=1.0,              # stratified share of the data to use (0.01: a 1 % prototype)
-    seed:int=42,                 # seed of the split, subsample, initialisation and augmentation
+    seed:int=SEED,               # seed of the split, subsample, initialisation and augmentation
     pretrained:str|bool='auto',  # 'auto', 'yes' or 'no': start from ImageNet weights
-    valid_pct:float|None=None,   # held-out share (default 0.2; PCam's own valid split for the HDF5 files)
+    valid_pct:float|None=None,   # held-out share (default `VALID_PCT`; PCam's own valid split for the HDF5 files)
     patience:int|None=None,      # stop after this many epochs without a better validation AUC
     force:bool=False,            # replace a model already in `out`
     weights_url:str|None=None,   # a mirror of the ImageNet weights
-    show:bool=True,              # progress bars
+    verify:bool=True,            # read every patch before training (turn off for data already checked)
+    cbs:list|None=None,          # more fastai callbacks for the fit
+    show:bool|None=None,         # progress bars; None: in a notebook or terminal, else one line per epoch
 )->dict:                         # the metrics written to metrics.json
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
     t0, c0 = time.time(), time.process_time()
+    show = bars_wanted() if show is None else show
     out = check_out(out, force)
     pre = resolve_pretrained(arch, pretrained, weights_url)
     set_seed(seed, reproducible=True)
-    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam')
+    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify, show)
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
-        learn = pcam_learner(dls, arch, pretrained=pre['used'], weights_url=weights_url, path=Path(work))
-        learn.pcam['pretrained_info'] = pre
-        ctx = (lambda: contextlib.nullcontext()) if show else learn.no_bar
-        lr_info = None
-        if pre['used']: learn.unfreeze()   # the whole network adapts: see "ImageNet starts" below
-        if lr == 'auto' and pre['used']: lr, lr_info = PRETRAINED_LR, 'pretrained default'
-        elif lr == 'auto':
-            with ctx(): sug = learn.lr_find(num_it=50, show_plot=True)
-            import matplotlib.pyplot as plt
-            with atomic_path(out/'lr_find.png') as p: plt.gcf().savefig(p, format='png', dpi=90)
-            plt.close('all')
-            lr, lr_info = float(sug.valley), 'lr_find valley'
-        lr = float(lr)
-        run = dict(arch=arch, epochs=epochs, bs=bs, lr=lr, lr_from=lr_info or 'given', seed=seed, patience=patience)
-        meta = lambda: dict(data=dls.pcam_data, run=run, pretrained=pre)
-        kb = KeepBest(save=lambda l: save_model(l, out, dict(meta(), metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True))
-        cbs = [kb, NaNGuard()] + ([EarlyStoppingCallback('roc_auc_score', comp=np.greater, patience=patience, reset_on_fit=False)] if patience else [])
-        with ctx(): learn.fit_one_cycle(epochs, lr, cbs=cbs)
-        vals = [list(map(float, v)) for v in learn.recorder.values]
-        with learn.no_bar(): pv, yv, lv = learn.get_preds(with_loss=True)   # one pass: the metrics and the threshold
-        vl, acc = float(lv.mean()), float((pv.argmax(1) == yv).float().mean())
-        pv, yv = pv[:, 1].numpy(), yv.numpy()
-        auc = roc_auc_score(yv, pv)
-        thr = pick_threshold(yv, pv)   # Youden's J on the validation set; `pcam_evaluate --set-threshold` changes it
-        bm = binary_metrics(yv, pv, thr)
-        hist = [dict(zip(['train_loss', 'valid_loss', 'roc_auc', 'accuracy'], v)) for v in vals]
-        metrics = dict(roc_auc=float(auc), accuracy=float(acc), valid_loss=float(vl), n_valid=len(dls.valid_ds),
-                       threshold=thr, sensitivity=bm['sensitivity'], specificity=bm['specificity'], best_epoch=kb.best_n,
-                       epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1),
-                       history=hist)
-        run.update(train_seconds=metrics['train_seconds'])
-        learn.path = out   # what the exported learner remembers
-        save_model(learn, out, dict(meta(), metrics={k: v for k, v in metrics.items() if k != 'history'},
-                                    threshold_from=f"Youden's J on the validation set (n={len(yv)})"), overwrite=True, threshold=thr)
-        with atomic_path(out/'metrics.json') as p: p.write_text(json.dumps(metrics, indent=1))
-        _plot_history(vals, out/'history.png')
-        return metrics
+        learn = train_learner(dls, arch, pre, weights_url, work)
+        lr, lr_from = choose_lr(learn, lr, out/'lr_find.png', show)
+        run = dict(arch=arch, epochs=epochs, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience)
+        meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
+        best = lambda l, kb: save_model(l, out, dict(meta, metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True)
+        kb = fit_best(learn, epochs, lr, patience, best, cbs, show)
+        hist = fit_history(learn)   # before `valid_report`: its get_preds replaces the recorder's values
+        m = valid_report(learn) | dict(best_epoch=kb.best_n, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
+                                       cpu_seconds=round(time.process_time() - c0, 1), history=hist)
+        run.update(train_seconds=m['train_seconds'])
+        save_run(learn, out, m, meta)
+        return m
 
 # %% ../nbs/02a_train.ipynb #28f7c75e
+@delegates(train, but=['show', 'cbs'])
 def _train_cmd(
-    data:str=None,                    # data folder: Kaggle layout, official HDF5 files or class subfolders (required)
-    out:str='pcam_model',             # output folder
-    arch:str='resnet18',              # resnet18, resnet34, resnet50 or efficientnet_lite0
-    epochs:int=14,                    # epochs
-    bs:int=64,                        # batch size
-    lr:str='auto',                    # learning rate, or auto (lr_find)
-    frac:float=1.0,                   # share of the data to use (0.01 = 1 % prototype)
-    seed:int=42,                      # random seed
-    pretrained:str='auto',            # auto, yes or no: start from ImageNet weights
-    valid_pct:float=None,             # held-out share (default 0.2; PCam's valid split for HDF5)
-    patience:int=None,                # early stopping after this many epochs without improvement
-    force:store_true=False,             # replace a model already in --out
-    quiet:store_true=False,             # no progress bars
+    data:str,                 # data folder: Kaggle layout, official HDF5 files or class subfolders
+    out:str='pcam_model',     # output folder
+    quiet:bool=False,         # no progress bars, one line per epoch (always so when the output is a log file or a pipe)
+    **kwargs,
 ):
     "Train a PCam classifier and save it (safetensors + JSON, and fastai .pkl) with metrics and plots"
-    if data is None: raise ValueError("--data is required: a folder in Kaggle layout, the official HDF5 files, or class subfolders")
-    m = train(data, out, arch, epochs, bs, lr if lr == 'auto' else float(lr), frac, seed, pretrained, valid_pct, patience,
-              force, show=not quiet)
+    m = train(data, out, show=False if quiet else None, **kwargs)
     print(f"pcam_train: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} "
           f"best_epoch={m['best_epoch']}/{m['epochs_run']} time={m['train_seconds']:.0f}s model={out}")
     return m
@@ -188,14 +247,14 @@ def pcam_train_cli(argv=None):
 
 # %% ../nbs/02a_train.ipynb #28a6ef0b
 def _demo_cmd(
-    data:str=None,                    # a PCam data folder; default: synthetic data made on the spot
+    data:str|None=None,               # a PCam data folder; default: synthetic data made on the spot
     out:str='pcam_demo',              # parent folder of the run folder
     n:int=1600,                       # synthetic patches (3/4 train, 1/4 valid)
     epochs:int=8,                     # epochs
     arch:str='resnet18',              # backbone
     lr:float=3e-3,                    # learning rate
     seed:int=0,                       # seed of the data and the run
-    quiet:store_true=False,             # no progress bars
+    quiet:bool=False,                 # no progress bars, one line per epoch
 ):
     "Train and evaluate a PCam model end to end: on synthetic data by default, or on --data"
     t0 = time.time()
@@ -206,7 +265,7 @@ def _demo_cmd(
         nt = n*3//4
         save_h5(data, None, 'train', blocks=(nt, lambda s, c: synth_pcam(c, seed, start=s)))
         save_h5(data, None, 'valid', blocks=(n - nt, lambda s, c: synth_pcam(c, seed + 1, start=s)))
-    m = train(data, run/'model', arch, epochs, 64, lr, seed=seed, pretrained='no', show=not quiet)
+    m = train(data, run/'model', arch, epochs, lr=lr, seed=seed, pretrained='no', show=False if quiet else None)
     print(f"pcam_demo: model {run/'model'} (model.safetensors + model.json, learner.pkl)\n"
           f"pcam_demo: plots {run/'model'/'history.png'}, metrics {run/'model'/'metrics.json'}\n"
           f"pcam_demo: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} in {time.time() - t0:.0f}s")

@@ -25,13 +25,17 @@ if [ ! -f "$PCAM_VENV/.pcam_ready" ] || [ "$(cat "$PCAM_VENV/.pcam_ready")" != "
   _py=$(_pick_python)
   echo "== pcam_nb: building the environment in $PCAM_VENV (key $_key); a first build takes a few minutes" >&2
   rm -rf "$PCAM_VENV"
-  # in a shared cache, environments of older requirement sets go (each is several GB)
-  if [ -n "${PCAM_VENV_CACHE:-}" ]; then find "$PCAM_VENV_CACHE" -maxdepth 1 -name 'venv-*' ! -name "venv-$_key" -exec rm -rf {} +; fi
+  # in a shared cache (each environment is several GB) the two most recently used other environments stay,
+  # so checkouts with different lock files do not delete each other's; older ones go
+  if [ -n "${PCAM_VENV_CACHE:-}" ]; then
+    ls -1dt "$PCAM_VENV_CACHE"/venv-* 2>/dev/null | grep -v "/venv-$_key\$" | tail -n +3 | while read -r _old; do rm -rf "$_old"; done
+  fi
   "$_py" -m venv "$PCAM_VENV"
   "$PCAM_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$_root/requirements/lock.txt" 2> >(grep -v "is ignored: it is neither" >&2)
   "$PCAM_VENV/bin/python" -m pip check >&2
   echo "$_key" > "$PCAM_VENV/.pcam_ready"
 fi
+touch "$PCAM_VENV"   # most recently used: what the cache keeps
 # shellcheck disable=SC1091
 source "$PCAM_VENV/bin/activate"
 # pcam_nb itself: an editable install of *this* checkout (cheap; redone when the venv served another clone)

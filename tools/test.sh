@@ -22,6 +22,10 @@ else
 fi
 
 snap() { { git status --porcelain --untracked-files=all; git diff; } 2>/dev/null | sha256sum; }
+if [ "${CI:-}" = "true" ]; then
+  # README.md must already be what nbs/index.ipynb renders to: check it before anything is regenerated
+  python tools/readme.py --check || { echo "FAIL: README.md is stale; run python tools/readme.py and commit" >&2; exit 1; }
+fi
 before=$(snap)
 echo "== nbdev_export, nbdev_clean, README.md from nbs/index.ipynb" >&2
 nbdev_export
@@ -35,18 +39,18 @@ if [ "$(snap)" != "$before" ]; then
   fi
   echo "== export/clean/README updated files (commit them):" >&2; git status --porcelain >&2
 fi
-python tools/readme.py --check
 
-n=$(python -c "from nbdev.doclinks import nbglob; print(len(nbglob()))")
-echo "== nbdev_test --flags '${flags}' on $n notebooks, 2 workers" >&2
-log=$(mktemp); trap 'rm -f "$log"' EXIT
-start=$SECONDS
-if nbdev_test --n_workers 2 --timing --flags "$flags" 2> >(tee "$log" >&2); then
-  echo "== $((SECONDS-start)) s"
-  echo "notebooks: $n passed, 0 failed"
-else
-  nf=$(sed -n '/Failed On The Following Notebooks/,$p' "$log" | grep -c $'^\t' || true)
-  echo "== $((SECONDS-start)) s"
-  echo "notebooks: $((n-nf)) passed, $nf failed"
-  exit 1
+# every file and folder in the repository (ignored ones too, empty folders too), except git's own, the
+# environment and Python's caches: a test run must leave this list as it found it (tests write into temporary folders)
+files() { find . \( -path ./.git -o -path ./.venv -o -name __pycache__ \) -prune -o -print | sort; }
+files_before=$(files)
+echo "== nbdev_test --flags '${flags}', 2 workers" >&2
+status=0
+python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
+new=$(comm -13 <(echo "$files_before") <(files))
+if [ -n "$new" ]; then
+  echo "FAIL: the test run left new files in the repository (tests must write into temporary folders):" >&2
+  echo "$new" | sed 's/^/  /' >&2
+  status=1
 fi
+exit $status

@@ -12,7 +12,7 @@ from .readers import PatchError, FilePatches, H5Patches, read_kaggle, read_h5, r
 
 # %% auto #0
 __all__ = ['TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx', 'subsample',
-           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'pcam_dls']
+           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -56,7 +56,7 @@ class D4(Transform):
         return out
 
 # %% ../../nbs/01b_data.block.ipynb #db11d25c
-_RGB_FROM_HED = torch.tensor([[0.65, 0.70, 0.29], [0.07, 0.99, 0.11], [0.27, 0.57, 0.78]])
+_RGB_FROM_HED = torch.tensor(RGB_FROM_HED, dtype=torch.float32)   # `core.RGB_FROM_HED`: the same stains as the synthetic data
 _HED_FROM_RGB = torch.linalg.inv(_RGB_FROM_HED)
 
 # %% ../../nbs/01b_data.block.ipynb #e0d79ac4
@@ -105,13 +105,17 @@ def pcam_batch_tfms(
 def split_idx(
     labels,                # 0/1 per patch
     groups=None,           # slide per patch; when given, no slide is on both sides
-    valid_pct:float=0.2,   # share of patches (of slides, for a slide split) held out
-    seed:int=42,           # random seed
+    valid_pct:float=VALID_PCT,   # share of patches (of slides, for a slide split) held out
+    seed:int=SEED,           # random seed
 )->tuple:                  # (train indices, valid indices), each sorted
     "Stratified random split, or a stratified split by slide when `groups` is given"
     y = np.asarray(labels)
     if len(np.unique(y)) < 2: raise PatchError(f"only one class ({np.unique(y).tolist()}) in {len(y)} labels: cannot train or compute AUC")
     if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, not {valid_pct}")
+    nv, least = int(np.ceil(valid_pct*len(y))), int(np.bincount(y.astype(int), minlength=2).min())
+    if groups is None and (least < 2 or nv < 2 or len(y) - nv < 2):
+        raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few to hold out {valid_pct:.0%} with both classes "
+                         f"on each side: use more data or another valid_pct (--valid-pct)")
     if groups is None:
         tr, va = next(StratifiedShuffleSplit(1, test_size=valid_pct, random_state=seed).split(y, y))
     else:
@@ -124,7 +128,7 @@ def split_idx(
 def subsample(
     labels,           # 0/1 per patch
     frac:float=1.0,   # share to keep; 0.01 is the "1 % of the data" prototype
-    seed:int=42,      # random seed
+    seed:int=SEED,      # random seed
 )->np.ndarray:        # sorted indices of the kept patches
     "A stratified random fraction of the patches (at least one of each class)"
     y = np.asarray(labels)
@@ -188,10 +192,10 @@ class _ToPatch(Transform):
 def split_items(
     src,                      # a labelled patch source
     valid_src=None,           # a separate validation source; else a split of `src`
-    valid_pct:float=0.2,      # held-out share when splitting `src`
+    valid_pct:float=VALID_PCT,      # held-out share when splitting `src`
     by_slide:bool|None=None,  # split by slide; default: whenever `src.groups` is known
     frac:float=1.0,           # stratified share of the data to use (of each source)
-    seed:int=42,              # seed of the split and the subsample
+    seed:int=SEED,              # seed of the split and the subsample
 )->tuple:                     # (all patches source, items: indices into it, valid: positions in items)
     "The patches `pcam_dls` trains and validates on: one seeded, stratified (by slide when known) recipe"
     for s in (src, valid_src):
@@ -200,7 +204,10 @@ def split_items(
         keep = subsample(src.labels, frac, seed)
         groups = None if (by_slide is False or src.groups is None) else np.asarray(src.groups)[keep]
         if by_slide and groups is None: raise PatchError("by_slide=True, but the source has no slide ids (meta CSV)")
-        tr, va = split_idx(src.labels[keep], groups, valid_pct, seed)
+        try: tr, va = split_idx(src.labels[keep], groups, valid_pct, seed)
+        except PatchError as e:
+            if frac < 1: raise PatchError(f"{e} (frac {frac} kept {len(keep)} of {len(src)} patches: use a larger --frac)") from None
+            raise
         return src, keep, va
     allsrc = ConcatPatches(src, valid_src)
     kt, kv = subsample(src.labels, frac, seed), subsample(valid_src.labels, frac, seed) + len(src)
@@ -208,15 +215,30 @@ def split_items(
     return allsrc, np.concatenate([kt, kv]), np.arange(len(kt), len(kt) + len(kv))
 
 # %% ../../nbs/01b_data.block.ipynb #89e2e537
+def check_sizes(
+    y_train,          # labels of the training part
+    y_valid,          # labels of the validation part
+    bs:int=BS,        # batch size
+):
+    "Refuse, in one sentence that says what to change, a split too small to train on or to validate with"
+    if len(y_train) < bs:
+        raise PatchError(f"{len(y_train)} training patches are fewer than one batch of {bs}, so an epoch would have no batch: "
+                         f"use a batch size (bs, --bs) of at most {2**int(np.log2(max(len(y_train), 1)))}, or more data")
+    for part, y in (('training', y_train), ('validation', y_valid)):
+        c = np.bincount(np.asarray(y, dtype=int), minlength=2)
+        if c.min() == 0: raise PatchError(f"the {part} part holds {len(y)} patches, none of them {LABEL_NAMES[int(c.argmin())]}: "
+                                          "ROC AUC needs both classes; use more data or a larger --valid-pct")
+
+# %% ../../nbs/01b_data.block.ipynb #a35ad9e3
 @delegates(DataLoaders.from_dsets)
 def pcam_dls(
     src,                      # a patch source with labels (`read_kaggle`, `read_h5`, `read_folder(labels_from='parent')`)
     valid_src=None,           # a separate validation source (e.g. PCam's official valid split); else a split of `src`
-    valid_pct:float=0.2,      # held-out share when splitting `src`
+    valid_pct:float=VALID_PCT,# held-out share when splitting `src`
     by_slide:bool|None=None,  # split by slide; default: whenever `src.groups` is known
     frac:float=1.0,           # stratified share of the data to use (of each source)
-    seed:int=42,              # seed of the split and the subsample
-    bs:int=64,                # batch size
+    seed:int=SEED,            # seed of the split and the subsample
+    bs:int=BS,                # batch size
     aug:bool=True,            # D4 + stain jitter on the training set
     norm:str|None='pcam',     # 'pcam' or 'imagenet' statistics
     num_workers:int=0,        # DataLoader worker processes
@@ -224,6 +246,8 @@ def pcam_dls(
 )->DataLoaders:
     "fastai `DataLoaders` over a PCam patch source: checked labels, a seeded split, histology-safe batch transforms"
     allsrc, items, valid = split_items(src, valid_src, valid_pct, by_slide, frac, seed)
+    y = allsrc.labels[items]
+    check_sizes(np.delete(y, valid), y[valid], bs)
     dblock = DataBlock(blocks=(TransformBlock(type_tfms=_ToPatch()), CategoryBlock(vocab=[0, 1])),
                        get_x=_Item(allsrc), get_y=_Item(allsrc.labels),
                        splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm))

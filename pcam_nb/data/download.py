@@ -7,9 +7,9 @@ from __future__ import annotations
 import gzip, hashlib, time, urllib.request, urllib.error
 from pathlib import Path
 from fastprogress.fastprogress import progress_bar
-from fastcore.script import Param, store_true
+from fastcore.meta import delegates
 from ..core import *
-from .synth import h5_names
+
 
 # %% auto #0
 __all__ = ['PCAM_URL', 'PCAM_MD5', 'fetch', 'gunzip_verified', 'pcam_download', 'pcam_download_cli']
@@ -137,16 +137,13 @@ def pcam_download(
     return out
 
 # %% ../../nbs/01c_data.download.ipynb #5e532045
+@delegates(pcam_download, but=['md5', 'show'])
 def _download_cmd(
-    dest:str=None,                                   # folder for the files (required)
-    splits:Param("splits to fetch", str, nargs='+')=('train', 'valid', 'test'),
-    no_meta:store_true=False,                        # skip the _meta.csv files
-    url:str=PCAM_URL,                                # base URL (a mirror)
-    keep_gz:store_true=False,                        # keep the .gz files
+    dest:str,    # folder for the decompressed files
+    **kwargs,
 ):
     "Download, decompress and verify the official PatchCamelyon HDF5 files (resumable: run again after an interruption)"
-    if dest is None: raise ValueError("--dest is required: the folder for the files")
-    for f in pcam_download(dest, tuple(splits), not no_meta, url, keep_gz=keep_gz): print(f)
+    for f in pcam_download(dest, **kwargs): print(f)
 
 # %% ../../nbs/01c_data.download.ipynb #eca9046c
 def pcam_download_cli(argv=None):

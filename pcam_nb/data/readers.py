@@ -9,12 +9,12 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image, UnidentifiedImageError
 from ..core import *
-from .synth import h5_names
+
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_kaggle', 'verify', 'read_folder', 'H5Patches', 'read_h5',
-           'pcam_layout', 'read_pcam']
+__all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_id_csv', 'read_kaggle', 'verify', 'read_folder',
+           'H5Patches', 'read_h5', 'pcam_layout', 'read_pcam']
 
 # %% ../../nbs/01a_data.readers.ipynb #791b66b3
 class PatchError(ValueError):
@@ -82,11 +82,11 @@ def _listing(d:Path, exts=('.tif', '.tiff'))->dict:
                 res[p.stem] = p
     return res
 
-# %% ../../nbs/01a_data.readers.ipynb #c033739e
-def _few(xs, k=5): xs = list(xs); return ', '.join(map(str, xs[:k])) + (f' and {len(xs)-k} more' if len(xs) > k else '')
-
 # %% ../../nbs/01a_data.readers.ipynb #9d2ac9ed
-def _read_id_csv(csv:Path, labelled:bool=True)->pd.DataFrame:
+def read_id_csv(
+    csv:Path,             # an `id,label` CSV (train_labels.csv) or an `id` CSV (sample_submission.csv)
+    labelled:bool=True,   # the label column is needed, and checked
+)->pd.DataFrame:          # columns id (text) and label (0/1 ints when `labelled`)
     "Read an id,label CSV strictly: columns, empties, duplicates and label values are checked"
     if not csv.is_file(): raise FileNotFoundError(f"{csv}: not found")
     try: t = pd.read_csv(csv, dtype={'id': str, 'label': str}, keep_default_na=False)
@@ -98,8 +98,8 @@ def _read_id_csv(csv:Path, labelled:bool=True)->pd.DataFrame:
     t['id'] = t['id'].str.strip()
     if (t['id'] == '').any(): raise PatchError(f"{csv}: empty id on line {int(np.argmax(t['id'] == '')) + 2}")
     dup = t['id'][t['id'].duplicated()]
-    if len(dup): raise PatchError(f"{csv}: {len(dup)} duplicate ids, e.g. {_few(dup.unique())}")
-    if labelled: t['label'] = [as_label(v, f"{csv} line {i+2}") for i, v in enumerate(t['label'])]
+    if len(dup): raise PatchError(f"{csv}: {len(dup)} duplicate ids, e.g. {few(dup.unique())}")
+    if labelled: t['label'] = [as_label(v, f"{csv} line {i+2}, id {k}") for i, (k, v) in enumerate(zip(t['id'], t['label']))]
     return t
 
 # %% ../../nbs/01a_data.readers.ipynb #9626963b
@@ -118,25 +118,38 @@ def read_kaggle(
     csv = path/(csv or ('train_labels.csv' if labelled else 'sample_submission.csv'))
     if not labelled and not csv.exists():   # unlabelled without a submission template: every image, by name
         return FilePatches([imgs[k] for k in sorted(imgs)])
-    t = _read_id_csv(csv, labelled)
+    t = read_id_csv(csv, labelled)
     ids = t['id'].tolist()
     no_img = [i for i in ids if i not in imgs]
-    if no_img: raise PatchError(f"{csv}: {len(no_img)} ids have no image in {d}: {_few(no_img)}")
+    if no_img: raise PatchError(f"{csv}: {len(no_img)} ids have no image in {d}: {few(no_img)}")
     extra = sorted(set(imgs) - set(ids))
-    if extra: raise PatchError(f"{d}: {len(extra)} images have no row in {csv.name}: {_few(extra)}")
+    if extra: raise PatchError(f"{d}: {len(extra)} images have no row in {csv.name}: {few(extra)}")
     return FilePatches([imgs[i] for i in ids], t['label'].values if labelled else None, ids)
 
 # %% ../../nbs/01a_data.readers.ipynb #3e9a06b1
 def verify(
-    src, # a patch source
-)->int:  # number of patches checked
+    src,                 # a patch source
+    show:bool=False,     # progress bar
+    bs:int=512,          # patches per step (one HDF5 read per step when the source has `get_many`)
+    threads:int=2,       # image files decoded at once (decoding releases the GIL)
+)->int:                  # number of patches checked
     "Read every patch of `src`; raise one `PatchError` listing every patch that cannot be read"
-    errs = []
-    for i in range(len(src)):
+    from concurrent.futures import ThreadPoolExecutor
+    from fastprogress.fastprogress import progress_bar
+    n, errs, many = len(src), [], getattr(src, 'get_many', None)
+    def one(i):
         try: src[i]
-        except (PatchError, FileNotFoundError) as e: errs.append(str(e))
-    if errs: raise PatchError(f"{len(errs)} of {len(src)} patches cannot be used:\n" + '\n'.join(errs))
-    return len(src)
+        except (PatchError, OSError) as e: return str(e)
+    steps = range(0, n, bs)
+    with ThreadPoolExecutor(threads) as ex:
+        for s in (progress_bar(steps, comment='checking every patch') if show and n else steps):
+            idx = range(s, min(s + bs, n))
+            if many is not None:
+                try: many(idx); continue
+                except (PatchError, OSError): pass   # a damaged block: find its bad patches one by one
+            errs += [e for e in ex.map(one, idx) if e]
+    if errs: raise PatchError(f"{len(errs)} of {n} patches cannot be used:\n" + '\n'.join(errs))
+    return n
 
 # %% ../../nbs/01a_data.readers.ipynb #48600040
 IMG_EXTS = ('.tif', '.tiff', '.png', '.jpg', '.jpeg', '.bmp')  # file types read as patches
@@ -169,7 +182,7 @@ def read_folder(
     stems = pd.Series([p.stem for p in files])
     if stems.duplicated().any():
         d = stems[stems.duplicated()].iloc[0]
-        raise PatchError(f"two images share the id {d!r}: {_few(str(p) for p in files if p.stem == d)}")
+        raise PatchError(f"two images share the id {d!r}: {few(str(p) for p in files if p.stem == d)}")
     labels = [_parent_label(p) for p in files] if labels_from == 'parent' else None
     return FilePatches(files, labels, size=size)
 
@@ -256,7 +269,9 @@ def get_many(self:H5Patches, idxs)->np.ndarray: # (len(idxs), 96, 96, 3) uint8
     "Read several patches in one HDF5 call (any order; duplicates allowed)"
     idxs = np.asarray(idxs, dtype=np.int64)
     u, inv = np.unique(idxs, return_inverse=True)
-    return self._x()[u][inv] if len(u) else np.zeros((0, PATCH_SZ, PATCH_SZ, 3), np.uint8)
+    if not len(u): return np.zeros((0, PATCH_SZ, PATCH_SZ, 3), np.uint8)
+    if u[-1] - u[0] + 1 == len(u): return self._x()[int(u[0]):int(u[-1]) + 1][inv]   # a run: one slice read, no point selection
+    return self._x()[u][inv]
 
 # %% ../../nbs/01a_data.readers.ipynb #b4b02c7a
 def read_h5(

@@ -12,11 +12,11 @@ from scipy import ndimage
 from ..core import *
 
 # %% auto #0
-__all__ = ['synth_stain', 'synth_patch', 'kaggle_id', 'synth_pcam', 'save_kaggle', 'h5_names', 'save_h5']
+__all__ = ['synth_stain', 'synth_patch', 'kaggle_id', 'synth_pcam', 'save_kaggle', 'save_h5']
 
 # %% ../../nbs/01_data.synth.ipynb #f1b5f33d
-_H = np.array([0.650, 0.704, 0.286]); _H /= np.linalg.norm(_H)  # haematoxylin optical-density vector (Ruifrok & Johnston 2001)
-_E = np.array([0.072, 0.990, 0.105]); _E /= np.linalg.norm(_E)  # eosin
+_H = RGB_FROM_HED[0]/np.linalg.norm(RGB_FROM_HED[0])  # haematoxylin optical-density direction (`core.RGB_FROM_HED`)
+_E = RGB_FROM_HED[1]/np.linalg.norm(RGB_FROM_HED[1])  # eosin
 
 # %% ../../nbs/01_data.synth.ipynb #ca1ae2b9
 def synth_stain(
@@ -142,13 +142,6 @@ def save_kaggle(
     lab = pd.DataFrame({'id': df.id, 'label': df.y if split == 'train' else 0})
     with atomic_path(csv) as p: lab.to_csv(p, index=False)
     return dest
-
-# %% ../../nbs/01_data.synth.ipynb #aeed9e33
-def h5_names(
-    split:str, # 'train', 'valid' or 'test'
-)->dict:       # file names of the x, y and meta files
-    "Official PCam file names of one split"
-    return {k: f"camelyonpatch_level_2_split_{split}_{k}.{'csv' if k == 'meta' else 'h5'}" for k in ('x', 'y', 'meta')}
 
 # %% ../../nbs/01_data.synth.ipynb #a0384f57
 def save_h5(
