@@ -56,7 +56,7 @@ def held_out(
     if 'valid_sha256' not in d: raise ValueError("model.json holds no validation fingerprint (a model from an older pcam_nb): evaluate on a named split instead")
     src = read_pcam(data, 'train')
     valid_src = read_h5(data, 'valid') if d['valid_pct'] is None else None
-    allsrc, items, va = split_items(src, valid_src, d['valid_pct'] or 0.2, d['by_slide'], d['frac'], d['seed'])
+    allsrc, items, va = split_items(src, valid_src, d['valid_pct'] or VALID_PCT, d['by_slide'], d['frac'], d['seed'])
     idx = items[va]
     if len(idx) != d['n_valid'] or items_sha(allsrc, idx) != d['valid_sha256']:
         raise ValueError(f"{data}: not the data this model was validated on ({d['n_valid']} patches from {d['path']}); "

@@ -152,6 +152,15 @@ class ConcatPatches:
     def __getitem__(self, i):
         j = int(np.searchsorted(self.offsets, i, side='right')) - 1
         return self.srcs[j][i - self.offsets[j]]
+    def get_many(self, idxs):
+        "Several patches, read with each part's own `get_many` where it has one (one HDF5 read per part)"
+        idxs = np.asarray(idxs, dtype=np.int64)
+        out, part = np.empty((len(idxs), PATCH_SZ, PATCH_SZ, 3), np.uint8), np.searchsorted(self.offsets, idxs, side='right') - 1
+        for k in np.unique(part):
+            m, s = part == k, self.srcs[k]
+            loc = idxs[m] - self.offsets[k]
+            out[m] = s.get_many(loc) if hasattr(s, 'get_many') else np.stack([s[int(i)] for i in loc])
+        return out
 
 # %% ../../nbs/01b_data.block.ipynb #a160c19c
 class PatchSubset:
@@ -211,7 +220,8 @@ def split_items(
         return src, keep, va
     allsrc = ConcatPatches(src, valid_src)
     kt, kv = subsample(src.labels, frac, seed), subsample(valid_src.labels, frac, seed) + len(src)
-    if len(np.unique(valid_src.labels[kv - len(src)])) < 2: raise PatchError("the validation source holds only one class")
+    if len(np.unique(valid_src.labels[kv - len(src)])) < 2:
+        raise PatchError(f"the validation source holds only one class in the {len(kv)} patches used" + (f" (frac {frac}: use a larger --frac)" if frac < 1 else ''))
     return allsrc, np.concatenate([kt, kv]), np.arange(len(kt), len(kt) + len(kv))
 
 # %% ../../nbs/01b_data.block.ipynb #89e2e537

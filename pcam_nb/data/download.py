@@ -143,7 +143,7 @@ def _download_cmd(
     **kwargs,
 ):
     "Download, decompress and verify the official PatchCamelyon HDF5 files (resumable: run again after an interruption)"
-    for f in pcam_download(dest, **kwargs): print(f)
+    for f in pcam_download(dest, show=bars_wanted(), **kwargs): print(f)   # no bar frames in a log file or a pipe
 
 # %% ../../nbs/01c_data.download.ipynb #eca9046c
 def pcam_download_cli(argv=None):

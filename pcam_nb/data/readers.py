@@ -131,23 +131,20 @@ def verify(
     src,                 # a patch source
     show:bool=False,     # progress bar
     bs:int=512,          # patches per step (one HDF5 read per step when the source has `get_many`)
-    threads:int=2,       # image files decoded at once (decoding releases the GIL)
 )->int:                  # number of patches checked
     "Read every patch of `src`; raise one `PatchError` listing every patch that cannot be read"
-    from concurrent.futures import ThreadPoolExecutor
     from fastprogress.fastprogress import progress_bar
     n, errs, many = len(src), [], getattr(src, 'get_many', None)
     def one(i):
         try: src[i]
         except (PatchError, OSError) as e: return str(e)
     steps = range(0, n, bs)
-    with ThreadPoolExecutor(threads) as ex:
-        for s in (progress_bar(steps, comment='checking every patch') if show and n else steps):
-            idx = range(s, min(s + bs, n))
-            if many is not None:
-                try: many(idx); continue
-                except (PatchError, OSError): pass   # a damaged block: find its bad patches one by one
-            errs += [e for e in ex.map(one, idx) if e]
+    for s in (progress_bar(steps, comment='checking every patch') if show and n else steps):
+        idx = range(s, min(s + bs, n))
+        if many is not None:
+            try: many(idx); continue
+            except (PatchError, OSError): pass   # a damaged block: find its bad patches one by one
+        errs += [e for e in map(one, idx) if e]   # (decoding threads were slower: TIFF parsing holds the GIL)
     if errs: raise PatchError(f"{len(errs)} of {n} patches cannot be used:\n" + '\n'.join(errs))
     return n
 
