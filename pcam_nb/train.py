@@ -11,15 +11,15 @@ from fastai.vision.all import *
 
 from .core import *
 from .data.readers import read_pcam, read_h5, H5Patches, PatchError, verify as verify_patches
-from .data.block import pcam_dls, items_sha, split_items, PatchSubset
+from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_sizes
 from .data.synth import synth_pcam, save_h5
 from .learner import *
 from .metrics import pick_threshold, binary_metrics
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'check_out', 'resolve_pretrained', 'train_dls', 'train_learner', 'choose_lr', 'fit_best',
-           'fit_history', 'valid_report', 'save_run', 'train', 'pcam_train_cli', 'pcam_demo_cli']
+__all__ = ['PRETRAINED_LR', 'check_out', 'resolve_pretrained', 'check_data', 'train_dls', 'train_learner', 'choose_lr',
+           'fit_best', 'fit_history', 'valid_report', 'save_run', 'train', 'pcam_train_cli', 'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -56,6 +56,31 @@ def resolve_pretrained(
     return info
 
 # %% ../nbs/02a_train.ipynb #8152f52c
+def _train_sources(data, valid_pct):
+    "The training source, PCam's official valid source (HDF5 files) or None, and the held-out share"
+    src = read_pcam(data, 'train')
+    official = isinstance(src, H5Patches) and valid_pct is None and (Path(data)/h5_names('valid')['x']).exists()
+    return src, (read_h5(data, 'valid') if official else None), valid_pct or VALID_PCT
+
+# %% ../nbs/02a_train.ipynb #3da6178b
+def check_data(
+    data:str|Path,            # data folder (Kaggle, HDF5 or class subfolders)
+    valid_pct:float|None=None,# held-out share; default `VALID_PCT`, or PCam's own valid split for the HDF5 files
+    frac:float=1.0,           # stratified share of the data to use
+    seed:int=SEED,            # split and subsample seed
+    bs:int=BS,                # batch size
+    verify:bool=True,         # read every patch that will be used
+    show:bool=False,          # progress bar of the reading
+)->int:                       # how many patches were checked
+    "Everything knowable about the data before training: layout, labels, split sizes and (with `verify`) every patch readable"
+    src, valid_src, vp = _train_sources(data, valid_pct)
+    allsrc, items, va = split_items(src, valid_src, vp, None, frac, seed)
+    if verify: verify_patches(PatchSubset(allsrc, items), show=show)   # a bad file must not surface an epoch (or hours) in
+    y = allsrc.labels[items]
+    check_sizes(np.delete(y, va), y[va], bs)
+    return len(items)
+
+# %% ../nbs/02a_train.ipynb #663bd699
 def train_dls(
     data:str|Path,            # data folder (Kaggle, HDF5 or class subfolders)
     valid_pct:float|None=None,# held-out share; default `VALID_PCT`, or PCam's own valid split for the HDF5 files
@@ -63,20 +88,15 @@ def train_dls(
     seed:int=SEED,            # split and subsample seed
     bs:int=BS,                # batch size
     norm:str='pcam',          # normalisation statistics: 'pcam' or 'imagenet'
-    verify:bool=True,         # read every patch that will be used first, and stop listing every unreadable one
+    verify:bool=True,         # `check_data` first: every patch that will be used is read
     show:bool=False,          # progress bar of that check
 )->DataLoaders:
     "DataLoaders for training from a data folder, checked up front, with their provenance in `dls.pcam_data`"
-    src = read_pcam(data, 'train')
-    valid_src, how = None, None
-    if isinstance(src, H5Patches) and valid_pct is None and (Path(data)/h5_names('valid')['x']).exists():
-        valid_src, how = read_h5(data, 'valid'), "PCam's official valid split"
-    vp, by_slide = valid_pct or VALID_PCT, src.groups is not None
-    if verify:   # before any training: a bad file must not surface an epoch (or hours) in
-        allsrc, items, _ = split_items(src, valid_src, vp, None, frac, seed)
-        verify_patches(PatchSubset(allsrc, items), show=show)
+    if verify: check_data(data, valid_pct, frac, seed, bs, verify, show)
+    src, valid_src, vp = _train_sources(data, valid_pct)
     dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm)
-    how = how or (f"{vp:.0%} held out " + ('by slide' if by_slide else 'stratified') + f", seed {seed}")
+    by_slide = src.groups is not None
+    how = "PCam's official valid split" if valid_src is not None else f"{vp:.0%} held out " + ('by slide' if by_slide else 'stratified') + f", seed {seed}"
     pos = lambda ds: round(float(dls.src.labels[np.asarray(ds.items)].mean()), 4)
     dls.pcam_data = dict(path=str(Path(data).absolute()), layout=type(src).__name__, split=how, frac=frac, seed=seed,
                          valid_pct=None if valid_src is not None else vp, by_slide=by_slide,
@@ -208,10 +228,11 @@ def train(
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
     t0, c0 = time.time(), time.process_time()
     show = bars_wanted() if show is None else show
-    out = check_out(out, force)
+    out, arch = check_out(out, force), check_arch(arch)
+    check_data(data, valid_pct, frac, seed, bs, verify, show)   # the data before the weights: cheap to check, and the user's to fix
     pre = resolve_pretrained(arch, pretrained, weights_url)
     set_seed(seed, reproducible=True)
-    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify, show)
+    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False)
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = choose_lr(learn, lr, out/'lr_find.png', show)
