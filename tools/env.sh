@@ -28,7 +28,8 @@ if [ ! -f "$PCAM_VENV/.pcam_ready" ] || [ "$(cat "$PCAM_VENV/.pcam_ready")" != "
   # in a shared cache (each environment is several GB) the two most recently used other environments stay,
   # so checkouts with different lock files do not delete each other's; older ones go
   if [ -n "${PCAM_VENV_CACHE:-}" ]; then
-    ls -1dt "$PCAM_VENV_CACHE"/venv-* 2>/dev/null | grep -v "/venv-$_key\$" | tail -n +3 | while read -r _old; do rm -rf "$_old"; done
+    { ls -1dt "$PCAM_VENV_CACHE"/venv-* 2>/dev/null || true; } | { grep -v "/venv-$_key\$" || true; } | tail -n +3 \
+      | while read -r _old; do rm -rf "$_old"; done
   fi
   "$_py" -m venv "$PCAM_VENV"
   "$PCAM_VENV/bin/python" -m pip install -q --disable-pip-version-check -r "$_root/requirements/lock.txt" 2> >(grep -v "is ignored: it is neither" >&2)
