@@ -95,10 +95,10 @@ def atomic_path(
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0); os.umask(umask)
-    os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes private files; a saved file gets the usual permissions
     try:
         yield tmp
         if not overwrite and dest.exists(): raise FileExistsError(f"{dest} appeared while writing; not overwriting it")
+        os.chmod(tmp, 0o666 & ~umask)   # mkstemp (or the writer, e.g. safetensors) makes private files: a saved file gets the usual permissions
         os.replace(tmp, dest)
     finally:
         if tmp.exists(): tmp.unlink()

@@ -20,31 +20,9 @@ from .metrics import *
 from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch, predict_source
 
 # %% auto #0
-__all__ = ['auc_ci', 'held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration',
-           'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses', 'set_threshold', 'eval_source',
-           'choose_threshold', 'eval_scores', 'write_report', 'evaluate', 'pcam_evaluate_cli']
-
-# %% ../nbs/03a_evaluate.ipynb #1b980dc4
-def auc_ci(
-    y,                    # true labels, 0/1
-    p,                    # predicted P(tumour)
-    n_boot:int=N_BOOT,      # bootstrap resamples
-    alpha:float=0.05,     # 1 - confidence level
-    seed:int=0,           # resampling seed
-)->tuple:                 # (auc, low, high)
-    "ROC AUC of `p` against `y` with a stratified percentile-bootstrap confidence interval"
-    y, p = np.asarray(y).astype(int), np.asarray(p, dtype=np.float64)
-    if len(y) != len(p): raise ValueError(f"{len(y)} labels but {len(p)} predictions")
-    pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    if not len(pos) or not len(neg): raise ValueError(f"AUC needs both classes; got {len(pos)} positives and {len(neg)} negatives")
-    rng, boots = np.random.default_rng(seed), []
-    for s in range(0, n_boot, 64):   # 64 resamples at a time: memory stays bounded for large sets
-        k = min(64, n_boot - s)
-        P = np.concatenate([p[rng.choice(pos, (k, len(pos)))], p[rng.choice(neg, (k, len(neg)))]], axis=1)
-        r = rankdata(P, axis=1)      # Mann-Whitney: AUC from the positives' rank sum (ties averaged)
-        boots.append((r[:, :len(pos)].sum(1) - len(pos)*(len(pos) + 1)/2)/(len(pos)*len(neg)))
-    lo, hi = np.quantile(np.concatenate(boots), [alpha/2, 1 - alpha/2])
-    return float(roc_auc_score(y, p)), float(lo), float(hi)
+__all__ = ['held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration',
+           'plot_confusion', 'top_losses', 'plot_top_losses', 'set_threshold', 'eval_source', 'choose_threshold',
+           'eval_scores', 'write_report', 'evaluate', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out(
@@ -52,11 +30,14 @@ def held_out(
     info:dict,       # the model's model.json
 )->PatchSubset:      # the model's validation patches, in training's order
     "The patches a model was validated on, found again in `data` and checked against the fingerprint in `info`"
+    if 'members' in info: raise ValueError("an ensemble's members were each validated on a different fold: its honest numbers are the "
+                                           "out-of-fold ones in its cv.json; evaluate one member folder with --held-out, or other data")
     d = info.get('data') or {}
     if 'valid_sha256' not in d: raise ValueError("model.json holds no validation fingerprint (a model from an older pcam_nb): evaluate on a named split instead")
     src = read_pcam(data, 'train')
-    valid_src = read_h5(data, 'valid') if d['valid_pct'] is None else None
-    allsrc, items, va = split_items(src, valid_src, d['valid_pct'] or VALID_PCT, d['by_slide'], d['frac'], d['seed'])
+    fold = tuple(d['fold']) if d.get('fold') else None   # a cross-validation fold model
+    valid_src = read_h5(data, 'valid') if d['valid_pct'] is None and fold is None else None
+    allsrc, items, va = split_items(src, valid_src, d['valid_pct'] or VALID_PCT, d['by_slide'], d['frac'], d['seed'], fold)
     idx = items[va]
     if len(idx) != d['n_valid'] or items_sha(allsrc, idx) != d['valid_sha256']:
         raise ValueError(f"{data}: not the data this model was validated on ({d['n_valid']} patches from {d['path']}); "

@@ -16,7 +16,7 @@ from .data.download import fetch
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable',
            'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'save_model',
-           'load_model']
+           'load_model', 'Ensemble', 'save_ensemble']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0')  # backbones `pcam_model` builds
@@ -173,7 +173,7 @@ class EpochLog(Callback):
         print(f"epoch {int(log[0]) + 1}/{self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
 
 # %% ../nbs/02_learner.ipynb #bed49ec8
-MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 1
+MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 2   # 2: ensemble folders (`save_ensemble`); single models are still written as 1
 
 # %% ../nbs/02_learner.ipynb #3ce352db
 def _norm_stats(dls)->dict:
@@ -197,7 +197,7 @@ def save_model(
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
     sd = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
-    info = dict(format=MODEL_FORMAT, format_version=MODEL_FORMAT_VERSION, pcam_nb_version=pcam_nb.__version__,
+    info = dict(format=MODEL_FORMAT, format_version=1, pcam_nb_version=pcam_nb.__version__,
                 **getattr(learn, 'pcam', {}), n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,
                 input=dict(size=PATCH_SZ, **_norm_stats(learn.dls)),
                 versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, fastai=fastai.__version__))
@@ -224,6 +224,7 @@ def load_model(
     if info.get('format') != MODEL_FORMAT: raise ValueError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
     if info.get('format_version', 0) > MODEL_FORMAT_VERSION:
         raise ValueError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
+    if 'members' in info: return _load_ensemble(path, info, device, fuse)
     w = path/info['weights']['file']
     if not w.is_file(): raise FileNotFoundError(f"{w}: weights file missing")
     if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
@@ -234,3 +235,43 @@ def load_model(
         import torch.fx.experimental.optimization as fxo
         model[1] = fxo.fuse(model[1])   # conv + BatchNorm pairs become one conv (eval statistics folded in)
     return model, info
+
+# %% ../nbs/02_learner.ipynb #8c63bf78
+class Ensemble(nn.Module):
+    "Several pcam_nb models as one: its P(tumour) is the mean of the members' probabilities"
+    def __init__(self, members:list): super().__init__(); self.members = nn.ModuleList(members)
+    def forward(self, x):
+        p = torch.stack([m(x).float().softmax(1) for m in self.members]).mean(0)
+        return p.clamp_min(1e-12).log()   # log of the mean probabilities: softmax of it gives them back
+
+# %% ../nbs/02_learner.ipynb #c908609f
+def save_ensemble(
+    path:str|Path,          # the ensemble folder; its members are model folders inside it
+    members:list,           # the members' folder names, relative to `path`
+    meta:dict|None=None,    # extra fields for model.json (cross-validation metrics, data summary...)
+    threshold:float=0.5,    # decision threshold on the mean P(tumour)
+    overwrite:bool=False,   # replace an ensemble already in `path`
+)->Path:                    # `path`
+    "Write an ensemble's model.json: its members (checked by hash), their common input, a threshold"
+    path = Path(path)
+    refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
+    infos = [json.loads((path/m/'model.json').read_text()) for m in members]
+    if not infos: raise ValueError("an ensemble needs at least one member")
+    if any(i['input'] != infos[0]['input'] for i in infos): raise ValueError(f"{path}: the members normalise their input differently; they cannot be averaged")
+    info = dict(format=MODEL_FORMAT, format_version=2, pcam_nb_version=pcam_nb.__version__, arch=f"ensemble of {len(members)}",
+                member_arch=sorted({i['arch'] for i in infos}), n_out=2, vocab=infos[0]['vocab'], threshold=float(threshold),
+                input=infos[0]['input'], members=[dict(folder=str(m), sha256=file_hash(path/m/'model.json')) for m in members],
+                versions=infos[0]['versions']) | (meta or {})
+    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(info, indent=1, default=float))
+    return path
+
+# %% ../nbs/02_learner.ipynb #4a80eda0
+def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
+    "Load an ensemble folder's members, each checked against the hash of its model.json"
+    ms = []
+    for m in info['members']:
+        j = path/m['folder']/'model.json'
+        if not j.is_file(): raise FileNotFoundError(f"{path}: member {m['folder']} is missing")
+        if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
+        ms.append(load_model(path/m['folder'], device, fuse)[0])
+    return Ensemble(ms).to(device).eval(), info

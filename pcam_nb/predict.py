@@ -15,7 +15,7 @@ from .core import *
 from functools import lru_cache
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .data.block import dihedral, to_patch
-from .learner import load_model
+from .learner import load_model, Ensemble
 
 # %% auto #0
 __all__ = ['model_device', 'pick_device', 'native_bf16', 'resolve_precision', 'predict_batch', 'stream_views', 'predict_source',
@@ -154,7 +154,10 @@ def gradcam(
     target:int=1,            # class whose evidence is mapped (1: tumour)
     layer:torch.nn.Module|None=None,  # the convolutional block to explain; default: the backbone's output (its last block)
 )->tuple:                    # (HxW map in [0, 1], P(tumour))
-    "Grad-CAM heatmap of `target` for one patch"
+    "Grad-CAM heatmap of `target` for one patch (for an `Ensemble`: the mean of its members' maps)"
+    if isinstance(model, Ensemble):
+        maps = [gradcam(m, info, x, target, layer)[0] for m in model.members]
+        return np.mean(maps, 0), predict_batch(model, info, np.asarray(x)[None])[0].item()
     layer = layer if layer is not None else model[1]
     acts = {}
     h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import numpy as np, torch
 from fastai.vision.all import *
-from sklearn.model_selection import StratifiedShuffleSplit, StratifiedGroupKFold
+from sklearn.model_selection import StratifiedShuffleSplit, StratifiedGroupKFold, StratifiedKFold
 from ..core import *
 from .readers import PatchError, FilePatches, H5Patches, read_kaggle, read_h5, read_folder
 
@@ -107,10 +107,21 @@ def split_idx(
     groups=None,           # slide per patch; when given, no slide is on both sides
     valid_pct:float=VALID_PCT,   # share of patches (of slides, for a slide split) held out
     seed:int=SEED,           # random seed
+    fold:tuple|None=None,    # (k, K): hold out fold k (0-based) of K stratified folds instead of `valid_pct`
 )->tuple:                  # (train indices, valid indices), each sorted
-    "Stratified random split, or a stratified split by slide when `groups` is given"
+    "Stratified random split (or fold k of K), by slide when `groups` is given"
     y = np.asarray(labels)
     if len(np.unique(y)) < 2: raise PatchError(f"only one class ({np.unique(y).tolist()}) in {len(y)} labels: cannot train or compute AUC")
+    if fold is not None:
+        k, K = fold
+        if not 0 <= k < K or K < 2: raise ValueError(f"fold must be (k, K) with 0 <= k < K and K >= 2, not {fold}")
+        least = int(np.bincount(y.astype(int), minlength=2).min())
+        if groups is None and least < K: raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few for {K} folds: use fewer folds (--folds) or more data")
+        g = None if groups is None else np.asarray(groups)
+        if g is not None and len(np.unique(g)) < K: raise PatchError(f"{len(np.unique(g))} slides are too few for {K} folds by slide")
+        cv = StratifiedKFold(K, shuffle=True, random_state=seed) if g is None else StratifiedGroupKFold(K, shuffle=True, random_state=seed)
+        tr, va = list(cv.split(y, y, g))[k]
+        return np.sort(tr), np.sort(va)
     if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, not {valid_pct}")
     nv, least = int(np.ceil(valid_pct*len(y))), int(np.bincount(y.astype(int), minlength=2).min())
     if groups is None and (least < 2 or nv < 2 or len(y) - nv < 2):
@@ -205,15 +216,17 @@ def split_items(
     by_slide:bool|None=None,  # split by slide; default: whenever `src.groups` is known
     frac:float=1.0,           # stratified share of the data to use (of each source)
     seed:int=SEED,              # seed of the split and the subsample
+    fold:tuple|None=None,     # (k, K): validate on fold k of K of `src` (cross-validation; `valid_src` must be None)
 )->tuple:                     # (all patches source, items: indices into it, valid: positions in items)
     "The patches `pcam_dls` trains and validates on: one seeded, stratified (by slide when known) recipe"
     for s in (src, valid_src):
         if s is not None and s.labels is None: raise PatchError(f"{s!r} has no labels: training needs labelled patches")
+    if fold is not None and valid_src is not None: raise ValueError("cross-validation folds split one source: pass no valid_src")
     if valid_src is None:
         keep = subsample(src.labels, frac, seed)
         groups = None if (by_slide is False or src.groups is None) else np.asarray(src.groups)[keep]
         if by_slide and groups is None: raise PatchError("by_slide=True, but the source has no slide ids (meta CSV)")
-        try: tr, va = split_idx(src.labels[keep], groups, valid_pct, seed)
+        try: tr, va = split_idx(src.labels[keep], groups, valid_pct, seed, fold)
         except PatchError as e:
             if frac < 1: raise PatchError(f"{e} (frac {frac} kept {len(keep)} of {len(src)} patches: use a larger --frac)") from None
             raise
@@ -252,10 +265,11 @@ def pcam_dls(
     aug:bool=True,            # D4 + stain jitter on the training set
     norm:str|None='pcam',     # 'pcam' or 'imagenet' statistics
     num_workers:int=0,        # DataLoader worker processes
+    fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
     **kwargs,
 )->DataLoaders:
     "fastai `DataLoaders` over a PCam patch source: checked labels, a seeded split, histology-safe batch transforms"
-    allsrc, items, valid = split_items(src, valid_src, valid_pct, by_slide, frac, seed)
+    allsrc, items, valid = split_items(src, valid_src, valid_pct, by_slide, frac, seed, fold)
     y = allsrc.labels[items]
     check_sizes(np.delete(y, valid), y[valid], bs)
     dblock = DataBlock(blocks=(TransformBlock(type_tfms=_ToPatch()), CategoryBlock(vocab=[0, 1])),
