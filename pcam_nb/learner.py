@@ -133,19 +133,20 @@ def pcam_learner(
 
 # %% ../nbs/02_learner.ipynb #5c71458f
 class KeepBest(TrackerCallback):
-    "Keep (and optionally save) the weights of the best epoch by `monitor`, across fits; restore them after each fit"
+    "Track (and optionally save) the best epoch by `monitor`, across fits; restore its weights after each fit"
     order = TrackerCallback.order + 1
     def __init__(self,
                  monitor:str='roc_auc_score', # recorder column to maximise
-                 save=None):                  # optional `f(learn)` called on each improvement (e.g. an atomic save)
+                 save=None,                   # optional `f(learn)` called on each improvement (e.g. an atomic save)
+                 restore:bool=True):          # put the best epoch's weights back after each fit; False: only track it, keep the last epoch
         super().__init__(monitor=monitor, reset_on_fit=False)   # `fine_tune`'s two fits share one best
-        self.save, self.best_n, self.n_epochs, self.state = save, None, 0, None
+        self.save, self.restore, self.best_n, self.n_epochs, self.state = save, restore, None, 0, None
     def after_epoch(self):
         super().after_epoch()
         self.n_epochs += 1
         if self.new_best:
             self.best_n = self.n_epochs   # 1-based, counted over all fits
-            self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            if self.restore: self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
             if self.save: self.save(self.learn)
     def after_fit(self):
         super().after_fit()

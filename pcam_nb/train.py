@@ -165,9 +165,10 @@ def fit_best(
     save=None,                 # `f(learn, keep_best)`, called on every improvement (e.g. an atomic save)
     cbs:list|None=None,        # more fastai callbacks for this fit
     show:bool=False,           # progress bars; else one line per epoch (`EpochLog`)
-)->KeepBest:                   # the best epoch's tracker; its weights are in `learn.model` afterwards
-    "One-cycle training that keeps the best epoch by validation AUC and stops clearly on a NaN loss"
-    kb = KeepBest(save=None if save is None else (lambda l: save(l, kb)))
+    keep_best:bool=True,       # end with the best epoch's weights; False: the last epoch's (then nothing is chosen on the validation set)
+)->KeepBest:                   # the best epoch's tracker; with `keep_best` its weights are in `learn.model` afterwards
+    "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss"
+    kb = KeepBest(save=None if save is None else (lambda l: save(l, kb)), restore=keep_best)
     cbs = [kb, NaNGuard()] + ([EarlyStoppingCallback('roc_auc_score', comp=np.greater, patience=patience, reset_on_fit=False)] if patience else []) + list(cbs or [])
     if show: learn.fit_one_cycle(epochs, lr, cbs=cbs)
     else:
@@ -239,6 +240,7 @@ def train(
     cbs:list|None=None,          # more fastai callbacks for the fit
     show:bool|None=None,         # progress bars; None: in a notebook or terminal, else one line per epoch
     fold:tuple|None=None,        # (k, K): validate on fold k of K stratified folds (`train_cv` trains all K)
+    keep_best:bool=True,         # keep the best epoch by validation AUC (its AUC is then a validation number); False: the last epoch
 )->dict:                         # the metrics written to metrics.json
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
     t0, c0 = time.time(), time.process_time()
@@ -251,20 +253,20 @@ def train(
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = choose_lr(learn, lr, out/'lr_find.png', show)
-        run = dict(arch=arch, epochs=epochs, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience)
+        run = dict(arch=arch, epochs=epochs, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience, keep_best=keep_best)
         meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
         best = lambda l, kb: save_model(l, out, dict(meta, metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True)
-        kb = fit_best(learn, epochs, lr, patience, best, cbs, show)
+        kb = fit_best(learn, epochs, lr, patience, best if keep_best else None, cbs, show, keep_best)
         hist = fit_history(learn)   # before `valid_predictions`: its get_preds replaces the recorder's values
         vp = valid_predictions(learn)
-        m = valid_report(vp) | dict(best_epoch=kb.best_n, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
+        m = valid_report(vp) | dict(best_epoch=kb.best_n, epoch_used=kb.best_n if keep_best else kb.n_epochs, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
                                     cpu_seconds=round(time.process_time() - c0, 1), history=hist)
         run.update(train_seconds=m['train_seconds'])
         save_run(learn, out, m, meta, vp)
         return m
 
 # %% ../nbs/02a_train.ipynb #f3d39c36
-@delegates(train, but=['fold', 'out', 'force', 'verify', 'show', 'seed'])
+@delegates(train, but=['fold', 'out', 'force', 'verify', 'show', 'seed', 'keep_best'])
 def train_cv(
     data:str|Path,          # data folder: Kaggle layout, official HDF5 files (their train split) or class subfolders
     out:str|Path,           # the ensemble folder: fold-1 ... fold-K model folders, model.json, cv.json, oof_predictions.csv
@@ -280,9 +282,9 @@ def train_cv(
     t0, out = time.time(), check_out(out, force)
     names, rows, oof = [f'fold-{k + 1}' for k in range(folds)], [], []
     for k, name in enumerate(names):
-        m = train(data, out/name, fold=(k, folds), seed=seed, force=force, verify=verify and k == 0, show=show, **kwargs)
+        m = train(data, out/name, fold=(k, folds), seed=seed, force=force, verify=verify and k == 0, show=show, keep_best=False, **kwargs)
         run = json.loads((out/name/'model.json').read_text())['run']
-        rows.append(dict(fold=k + 1, n_valid=m['n_valid'], roc_auc=m['roc_auc'], best_epoch=m['best_epoch'], lr=run['lr'], train_seconds=m['train_seconds']))
+        rows.append(dict(fold=k + 1, n_valid=m['n_valid'], roc_auc=m['roc_auc'], best_epoch=m['best_epoch'], epoch_used=m['epoch_used'], lr=run['lr'], train_seconds=m['train_seconds']))
         oof.append(pd.read_csv(out/name/'valid_predictions.csv', dtype={'id': str}).assign(fold=k + 1))
         print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={m['roc_auc']:.4f} (n={m['n_valid']})", flush=True)
     oof = pd.concat(oof, ignore_index=True)
@@ -313,6 +315,7 @@ def _train_cmd(
     "Train a PCam classifier and save it (safetensors + JSON, and fastai .pkl) with metrics and plots"
     if folds > 1:
         if kwargs.pop('valid_pct', None) is not None: raise ValueError("--valid-pct and --folds exclude each other: each fold is the validation part once")
+        kwargs.pop('keep_best', None)   # cross-validation keeps every fold's last epoch: nothing is chosen on the patches that score it
         cv = train_cv(data, out, folds, show=False if quiet else None, **kwargs)
         print(f"pcam_train: {folds}-fold cross-validation: out-of-fold roc_auc={cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] "
               f"n={cv['n']}, fold AUCs {cv['fold_auc_mean']:.4f} +- {cv['fold_auc_sd']:.4f}, time={cv['train_seconds']:.0f}s; ensemble model={out}")
