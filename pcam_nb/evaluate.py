@@ -15,14 +15,14 @@ from sklearn.metrics import roc_auc_score, roc_curve, precision_recall_curve, av
 from .core import *
 from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify as verify_patches
 from .data.block import dihedral, split_items, items_sha, PatchSubset
-from .learner import load_model
+from .learner import load_model, D4View, learner_preds
 from .metrics import *
 from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch, predict_source
 
 # %% auto #0
-__all__ = ['held_out', 'D4View', 'learner_preds', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration',
-           'plot_confusion', 'top_losses', 'plot_top_losses', 'set_threshold', 'eval_source', 'choose_threshold',
-           'eval_scores', 'write_report', 'evaluate', 'pcam_evaluate_cli']
+__all__ = ['held_out', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses',
+           'plot_top_losses', 'set_threshold', 'eval_source', 'choose_threshold', 'eval_scores', 'write_report',
+           'evaluate', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out(
@@ -43,27 +43,6 @@ def held_out(
         raise ValueError(f"{data}: not the data this model was validated on ({d['n_valid']} patches from {d['path']}); "
                          "evaluate on a named split instead")
     return PatchSubset(allsrc, idx)
-
-# %% ../nbs/03a_evaluate.ipynb #350afb42
-class D4View(Callback):
-    "Callback: show the model the dihedral view `k` of every batch (after normalisation)"
-    order = 100
-    def __init__(self, k:int): self.k = k
-    def before_batch(self): self.learn.xb = (dihedral(self.xb[0], self.k),) + tuple(self.xb[1:])
-
-# %% ../nbs/03a_evaluate.ipynb #bdffbaab
-def learner_preds(
-    learn,            # a trained `pcam_learner`
-    dl=None,          # a labelled DataLoader; default: the validation set
-    tta:bool=False,   # average over the 8 dihedral views
-)->tuple:             # (labels, P(tumour) averaged over views, P(tumour) without TTA)
-    "Labels and probabilities of a fastai Learner, with dihedral TTA (never fastai's zoom-and-crop `tta`)"
-    dl = dl or learn.dls.valid
-    views = []
-    for k in (range(8) if tta else (0,)):
-        with learn.no_bar(): p, y = learn.get_preds(dl=dl, cbs=[D4View(k)])
-        views.append(p[:, 1].float().numpy())
-    return y.numpy(), np.mean(views, axis=0), views[0]
 
 # %% ../nbs/03a_evaluate.ipynb #5d3e9572
 def eval_metrics(

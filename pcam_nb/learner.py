@@ -12,11 +12,12 @@ from fastai.vision.all import *
 import pcam_nb
 from .core import *
 from .data.download import fetch
+from .data.block import dihedral
 
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable',
-           'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'save_model',
-           'load_model', 'Ensemble', 'save_ensemble']
+           'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'D4View',
+           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0')  # backbones `pcam_model` builds
@@ -172,6 +173,27 @@ class EpochLog(Callback):
         names = [n.replace('_score', '') for n in self.recorder.metric_names[1:]]
         vals = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log[1:])]
         print(f"epoch {int(log[0]) + 1}/{self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
+
+# %% ../nbs/02_learner.ipynb #350afb42
+class D4View(Callback):
+    "Callback: show the model the dihedral view `k` of every batch (after normalisation)"
+    order = 100
+    def __init__(self, k:int): self.k = k
+    def before_batch(self): self.learn.xb = (dihedral(self.xb[0], self.k),) + tuple(self.xb[1:])
+
+# %% ../nbs/02_learner.ipynb #bdffbaab
+def learner_preds(
+    learn,            # a trained `pcam_learner`
+    dl=None,          # a labelled DataLoader; default: the validation set
+    tta:bool=False,   # average over the 8 dihedral views
+)->tuple:             # (labels, P(tumour) averaged over views, P(tumour) without TTA)
+    "Labels and probabilities of a fastai Learner, with dihedral TTA (never fastai's zoom-and-crop `tta`)"
+    dl = dl or learn.dls.valid
+    views = []
+    for k in (range(8) if tta else (0,)):
+        with learn.no_bar(): p, y = learn.get_preds(dl=dl, cbs=[D4View(k)])
+        views.append(p[:, 1].float().numpy())
+    return y.numpy(), np.mean(views, axis=0), views[0]
 
 # %% ../nbs/02_learner.ipynb #bed49ec8
 MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 2   # 2: ensemble folders (`save_ensemble`); single models are still written as 1

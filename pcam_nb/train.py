@@ -185,11 +185,13 @@ def fit_history(
 # %% ../nbs/02a_train.ipynb #db236e71
 def valid_predictions(
     learn:Learner,   # a fitted Learner
-)->pd.DataFrame:     # id, label, p (P(tumour)), loss, correct (argmax), one row per validation patch
-    "The validation patches' predictions, from one pass"
+    tta:bool=False,  # also `p_tta`: P(tumour) averaged over the 8 dihedral views (`learner_preds`)
+)->pd.DataFrame:     # id, label, p (P(tumour)), loss, correct (argmax), [p_tta]; one row per validation patch
+    "The validation patches' predictions, from one pass (nine with `tta`)"
     with learn.no_bar(): pv, yv, lv = learn.get_preds(with_loss=True)
     ids = [learn.dls.src.ids[i] for i in learn.dls.valid_ds.items]
-    return pd.DataFrame(dict(id=ids, label=yv.numpy(), p=pv[:, 1].numpy(), loss=lv.numpy(), correct=(pv.argmax(1) == yv).numpy()))
+    df = pd.DataFrame(dict(id=ids, label=yv.numpy(), p=pv[:, 1].numpy(), loss=lv.numpy(), correct=(pv.argmax(1) == yv).numpy()))
+    return df.assign(p_tta=learner_preds(learn, tta=True)[1]) if tta else df
 
 # %% ../nbs/02a_train.ipynb #7150e36f
 def valid_report(
@@ -200,7 +202,8 @@ def valid_report(
     thr = pick_threshold(y, p)   # `pcam_evaluate --set-threshold` changes it later
     bm = binary_metrics(y, p, thr)
     return dict(roc_auc=float(roc_auc_score(y, p)), accuracy=float(vp.correct.mean()), valid_loss=float(vp.loss.mean()), n_valid=len(vp),
-                threshold=thr, sensitivity=bm['sensitivity'], specificity=bm['specificity'])
+                threshold=thr, sensitivity=bm['sensitivity'], specificity=bm['specificity']) | (
+                dict(roc_auc_tta=float(roc_auc_score(y, vp.p_tta))) if 'p_tta' in vp else {})
 
 # %% ../nbs/02a_train.ipynb #022f6cc8
 def save_run(
@@ -217,7 +220,7 @@ def save_run(
                overwrite=True, threshold=metrics['threshold'])
     with atomic_path(Path(out)/'metrics.json') as p: p.write_text(json.dumps(metrics, indent=1))
     if vp is not None:
-        with atomic_path(Path(out)/'valid_predictions.csv') as p: vp[['id', 'label', 'p']].to_csv(p, index=False)
+        with atomic_path(Path(out)/'valid_predictions.csv') as p: vp[[c for c in ('id', 'label', 'p', 'p_tta') if c in vp]].to_csv(p, index=False)
     if metrics.get('history'): _plot_history([list(h.values()) for h in metrics['history']], Path(out)/'history.png')
     return Path(out)
 
@@ -241,6 +244,7 @@ def train(
     show:bool|None=None,         # progress bars; None: in a notebook or terminal, else one line per epoch
     fold:tuple|None=None,        # (k, K): validate on fold k of K stratified folds (`train_cv` trains all K)
     keep_best:bool=True,         # keep the best epoch by validation AUC (its AUC is then a validation number); False: the last epoch
+    tta:bool=False,              # also report the validation AUC with dihedral test-time augmentation (8 more passes)
 )->dict:                         # the metrics written to metrics.json
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
     t0, c0 = time.time(), time.process_time()
@@ -258,7 +262,7 @@ def train(
         best = lambda l, kb: save_model(l, out, dict(meta, metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True)
         kb = fit_best(learn, epochs, lr, patience, best if keep_best else None, cbs, show, keep_best)
         hist = fit_history(learn)   # before `valid_predictions`: its get_preds replaces the recorder's values
-        vp = valid_predictions(learn)
+        vp = valid_predictions(learn, tta)
         m = valid_report(vp) | dict(best_epoch=kb.best_n, epoch_used=kb.best_n if keep_best else kb.n_epochs, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
                                     cpu_seconds=round(time.process_time() - c0, 1), history=hist)
         run.update(train_seconds=m['train_seconds'])
@@ -289,13 +293,14 @@ def train_cv(
         print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={m['roc_auc']:.4f} (n={m['n_valid']})", flush=True)
     oof = pd.concat(oof, ignore_index=True)
     auc, lo, hi = auc_ci(oof.label, oof.p)
+    tta = dict(zip(['oof_auc_tta', 'oof_auc_tta_ci_low', 'oof_auc_tta_ci_high'], auc_ci(oof.label, oof.p_tta))) if 'p_tta' in oof else {}
     thr = pick_threshold(oof.label, oof.p)
     bm = binary_metrics(oof.label, oof.p, thr)
     fa = np.array([r['roc_auc'] for r in rows])
     cv = dict(folds=folds, seed=seed, n=len(oof), oof_auc=auc, oof_auc_ci_low=lo, oof_auc_ci_high=hi, fold_auc_mean=float(fa.mean()),
               fold_auc_sd=float(fa.std(ddof=1)), threshold=thr, accuracy=bm['accuracy'], sensitivity=bm['sensitivity'],
-              specificity=bm['specificity'], per_fold=rows, train_seconds=round(time.time() - t0, 1))
-    with atomic_path(out/'oof_predictions.csv') as p: oof[['id', 'label', 'p', 'fold']].to_csv(p, index=False)
+              specificity=bm['specificity'], **tta, per_fold=rows, train_seconds=round(time.time() - t0, 1))
+    with atomic_path(out/'oof_predictions.csv') as p: oof[[c for c in ('id', 'label', 'p', 'p_tta', 'fold') if c in oof]].to_csv(p, index=False)
     with atomic_path(out/'cv.json') as p: p.write_text(json.dumps(cv, indent=1))
     first = json.loads((out/names[0]/'model.json').read_text())
     save_ensemble(out, names, dict(cv={k: v for k, v in cv.items() if k != 'per_fold'}, data=first['data'] | dict(split=f"{folds}-fold cross-validation, seed {seed}"),
@@ -317,7 +322,8 @@ def _train_cmd(
         if kwargs.pop('valid_pct', None) is not None: raise ValueError("--valid-pct and --folds exclude each other: each fold is the validation part once")
         kwargs.pop('keep_best', None)   # cross-validation keeps every fold's last epoch: nothing is chosen on the patches that score it
         cv = train_cv(data, out, folds, show=False if quiet else None, **kwargs)
-        print(f"pcam_train: {folds}-fold cross-validation: out-of-fold roc_auc={cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] "
+        tta = f"(with TTA {cv['oof_auc_tta']:.4f} [{cv['oof_auc_tta_ci_low']:.4f}, {cv['oof_auc_tta_ci_high']:.4f}]) " if 'oof_auc_tta' in cv else ''
+        print(f"pcam_train: {folds}-fold cross-validation: out-of-fold roc_auc={cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] {tta}"
               f"n={cv['n']}, fold AUCs {cv['fold_auc_mean']:.4f} +- {cv['fold_auc_sd']:.4f}, time={cv['train_seconds']:.0f}s; ensemble model={out}")
         return cv
     m = train(data, out, show=False if quiet else None, **kwargs)
