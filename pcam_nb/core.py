@@ -210,7 +210,7 @@ def run_cli(
 ):
     "Parse `argv` for `func` (`cli_parser`) and run it; a user's error ends it with one line and exit code 1"
     argv = sys.argv[1:] if argv is None else argv
-    argv = ['--' + a[2:].replace('_', '-') if a.startswith('--') else a for a in argv]   # --valid_pct is --valid-pct
+    argv = [('--' + a[2:].partition('=')[0].replace('_', '-') + ''.join(a.partition('=')[1:])) if a.startswith('--') else a for a in argv]   # --valid_pct is --valid-pct; values untouched
     args = vars(cli_parser(func, prog, skip).parse_args(argv))
     try: return func(**args)
     except errors as e: sys.exit(f"{prog}: {e}")

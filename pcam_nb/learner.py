@@ -17,7 +17,7 @@ from .data.block import dihedral
 # %% auto #0
 __all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable',
            'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'D4View',
-           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
+           'view_preds', 'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0')  # backbones `pcam_model` builds
@@ -182,18 +182,26 @@ class D4View(Callback):
     def before_batch(self): self.learn.xb = (dihedral(self.xb[0], self.k),) + tuple(self.xb[1:])
 
 # %% ../nbs/02_learner.ipynb #bdffbaab
+def view_preds(
+    learn,            # a trained `pcam_learner`
+    ks,               # which dihedral views (0: the identity)
+    dl=None,          # a DataLoader; default: the validation set
+)->tuple:             # (labels, [P(tumour) of each view])
+    "P(tumour) of the dihedral views `ks` of every patch of `dl`, one pass each"
+    views = []
+    for k in ks:
+        with learn.no_bar(): p, y = learn.get_preds(dl=dl or learn.dls.valid, cbs=[D4View(k)])
+        views.append(p[:, 1].float().numpy())
+    return y.numpy(), views
+
 def learner_preds(
     learn,            # a trained `pcam_learner`
     dl=None,          # a labelled DataLoader; default: the validation set
     tta:bool=False,   # average over the 8 dihedral views
 )->tuple:             # (labels, P(tumour) averaged over views, P(tumour) without TTA)
     "Labels and probabilities of a fastai Learner, with dihedral TTA (never fastai's zoom-and-crop `tta`)"
-    dl = dl or learn.dls.valid
-    views = []
-    for k in (range(8) if tta else (0,)):
-        with learn.no_bar(): p, y = learn.get_preds(dl=dl, cbs=[D4View(k)])
-        views.append(p[:, 1].float().numpy())
-    return y.numpy(), np.mean(views, axis=0), views[0]
+    y, views = view_preds(learn, range(8) if tta else (0,), dl)
+    return y, np.mean(views, axis=0), views[0]
 
 # %% ../nbs/02_learner.ipynb #bed49ec8
 MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 2   # 2: ensemble folders (`save_ensemble`); single models are still written as 1

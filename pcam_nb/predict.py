@@ -156,8 +156,8 @@ def gradcam(
 )->tuple:                    # (HxW map in [0, 1], P(tumour))
     "Grad-CAM heatmap of `target` for one patch (for an `Ensemble`: the mean of its members' maps)"
     if isinstance(model, Ensemble):
-        maps = [gradcam(m, info, x, target, layer)[0] for m in model.members]
-        return np.mean(maps, 0), predict_batch(model, info, np.asarray(x)[None])[0].item()
+        maps, ps = zip(*(gradcam(m, info, x, target, layer) for m in model.members))
+        return np.mean(maps, 0), float(np.mean(ps))   # `Ensemble` averages the members' probabilities too
     layer = layer if layer is not None else model[1]
     acts = {}
     h = layer.register_forward_hook(lambda m, i, o: acts.__setitem__('a', o))

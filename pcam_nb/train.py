@@ -130,11 +130,11 @@ def train_learner(
     arch:str='resnet18',         # one of `ARCHS`
     pre:dict|None=None,          # `resolve_pretrained`'s answer; None: from scratch
     weights_url:str|None=None,   # a mirror of the ImageNet weights
-    path:str|Path|None=None,     # where fastai may write scratch files (`lr_find`); use a temporary folder
+    path:str|Path|None=None,     # where fastai may write scratch files (`lr_find`); default: a new temporary folder
 )->Learner:
     "The Learner `train` fits: `pcam_learner`, trained whole (unfrozen) when it starts from ImageNet weights (`pre` goes into model.json through `train`'s metadata)"
     pre = pre or dict(requested='no', used=False, weights=None, warning=None)
-    learn = pcam_learner(dls, arch, pretrained=pre['used'], weights_url=weights_url, path=Path(path or tempfile.gettempdir()))
+    learn = pcam_learner(dls, arch, pretrained=pre['used'], weights_url=weights_url, path=Path(path or tempfile.mkdtemp(prefix='pcam_learner_')))
 
     if pre['used']: learn.unfreeze()   # the whole network adapts: see "ImageNet starts" above
     return learn
@@ -187,11 +187,12 @@ def valid_predictions(
     learn:Learner,   # a fitted Learner
     tta:bool=False,  # also `p_tta`: P(tumour) averaged over the 8 dihedral views (`learner_preds`)
 )->pd.DataFrame:     # id, label, p (P(tumour)), loss, correct (argmax), [p_tta]; one row per validation patch
-    "The validation patches' predictions, from one pass (nine with `tta`)"
+    "The validation patches' predictions, from one pass (eight with `tta`: the 7 other dihedral views)"
     with learn.no_bar(): pv, yv, lv = learn.get_preds(with_loss=True)
     ids = [learn.dls.src.ids[i] for i in learn.dls.valid_ds.items]
-    df = pd.DataFrame(dict(id=ids, label=yv.numpy(), p=pv[:, 1].numpy(), loss=lv.numpy(), correct=(pv.argmax(1) == yv).numpy()))
-    return df.assign(p_tta=learner_preds(learn, tta=True)[1]) if tta else df
+    p = pv[:, 1].numpy()
+    df = pd.DataFrame(dict(id=ids, label=yv.numpy(), p=p, loss=lv.numpy(), correct=(pv.argmax(1) == yv).numpy()))
+    return df.assign(p_tta=np.mean([p] + view_preds(learn, range(1, 8))[1], axis=0)) if tta else df
 
 # %% ../nbs/02a_train.ipynb #7150e36f
 def valid_report(

@@ -112,10 +112,10 @@ def split_idx(
     "Stratified random split (or fold k of K), by slide when `groups` is given"
     y = np.asarray(labels)
     if len(np.unique(y)) < 2: raise PatchError(f"only one class ({np.unique(y).tolist()}) in {len(y)} labels: cannot train or compute AUC")
+    least = int(np.bincount(y.astype(int), minlength=2).min())   # patches of the rarer class
     if fold is not None:
         k, K = fold
         if not 0 <= k < K or K < 2: raise ValueError(f"fold must be (k, K) with 0 <= k < K and K >= 2, not {fold}")
-        least = int(np.bincount(y.astype(int), minlength=2).min())
         if groups is None and least < K: raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few for {K} folds: use fewer folds (--folds) or more data")
         g = None if groups is None else np.asarray(groups)
         if g is not None and len(np.unique(g)) < K: raise PatchError(f"{len(np.unique(g))} slides are too few for {K} folds by slide")
@@ -123,7 +123,7 @@ def split_idx(
         tr, va = list(cv.split(y, y, g))[k]
         return np.sort(tr), np.sort(va)
     if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, not {valid_pct}")
-    nv, least = int(np.ceil(valid_pct*len(y))), int(np.bincount(y.astype(int), minlength=2).min())
+    nv = int(np.ceil(valid_pct*len(y)))
     if groups is None and (least < 2 or nv < 2 or len(y) - nv < 2):
         raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few to hold out {valid_pct:.0%} with both classes "
                          f"on each side: use more data or another valid_pct (--valid-pct)")
