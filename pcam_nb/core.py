@@ -6,6 +6,7 @@
 from __future__ import annotations
 import argparse, hashlib, inspect, os, sys, tempfile
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 import numpy as np
 from fastcore.docments import docments
@@ -174,9 +175,9 @@ def _arg_kinds(anno)->list:
     return [o.split('.')[-1] for o in s.replace(' ', '').split('|') if o not in ('None', 'NoneType', '')]
 
 # %% ../nbs/00_core.ipynb #eef9d549
-def _number_or_text(s:str):
-    "A command-line value that may be a number (`3e-3`) or a word (`auto`)"
-    try: return float(s)
+def _number_or_text(s:str, num=float):
+    "A command-line value that may be a number (`3e-3`; `num` converts it) or a word (`auto`)"
+    try: return num(s)
     except ValueError: return s
 
 # %% ../nbs/00_core.ipynb #6bc350d5
@@ -194,7 +195,8 @@ def cli_parser(
             if d is True: p.add_argument('--no-' + n.replace('_', '-'), dest=n, action='store_false', help=f"turn off (on by default): {h}")
             else: p.add_argument(opt, dest=n, action='store_true', help=h)
             continue
-        typ = _number_or_text if {'str', 'float'} <= set(kinds) else {'int': int, 'float': float}.get(kinds[0] if kinds else '', str)
+        typ = (_number_or_text if {'str', 'float'} <= set(kinds) else partial(_number_or_text, num=int) if {'str', 'int'} <= set(kinds)
+               else {'int': int, 'float': float}.get(kinds[0] if kinds else '', str))
         req, many = d is prm.empty, kinds[:1] in (['tuple'], ['list'])
         p.add_argument(opt, dest=n, type=typ, required=req, nargs='+' if many else None, default=None if req else d, metavar=n.upper(),
                        help=h + ('' if req or d is None else f' (default: {d})'))

