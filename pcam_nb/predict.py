@@ -205,6 +205,7 @@ def heatmap(
     tta:bool=False,          # average over the 8 dihedral views
     bs:int=EVAL_BS,              # windows per batch
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
+    progress=None,           # optional `f(rows done, rows)`, called after each row of squares (a progress bar)
 )->np.ndarray:               # (ceil(H/cell), ceil(W/cell)) P(tumour) of each square
     "P(tumour) for every `cell`x`cell` square of a large image, each judged as the centre of a 96x96 patch"
     img = np.asarray(img)
@@ -220,6 +221,7 @@ def heatmap(
     for r in range(gh):   # row by row, `bs` windows at a time: only the batch being scored is copied
         for c in range(0, gw, bs):
             out[r, c:c + bs] = _views(model, info, win[r, c:min(c + bs, gw)].transpose(0, 2, 3, 1), tta, precision).mean(1)
+        if progress is not None: progress(r + 1, gh)
     return out
 
 # %% ../nbs/03_predict.ipynb #789d9531

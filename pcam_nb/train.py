@@ -294,7 +294,7 @@ def train(
     out, arch = check_out(out, force), (arch if arch == 'auto' else check_arch(arch))
     if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold)   # the data before the weights: cheap to check, and the user's to fix
     arch, arch_from = resolve_arch(arch, pretrained, weights_url)
-    if arch_from != 'requested': print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
+    if arch_from != 'requested' and str(pretrained).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     pre = resolve_pretrained(arch, pretrained, weights_url)
     epochs, epochs_from = default_epochs(epochs, pre['used'])
     set_seed(seed, reproducible=True)
@@ -332,7 +332,7 @@ def train_cv(
     show = bars_wanted() if show is None else show
     if verify: check_data(data, None, kwargs.get('frac', 1.0), seed, kwargs.get('bs', BS), True, show, (0, folds))   # once, before the weights
     arch, arch_from = resolve_arch(kwargs.pop('arch', 'auto'), kwargs.get('pretrained', 'auto'), kwargs.get('weights_url'))   # once, for every fold
-    if arch_from != 'requested': print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
+    if arch_from != 'requested' and str(kwargs.get('pretrained', 'auto')).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     names, rows, oof = [f'fold-{k + 1}' for k in range(folds)], [], []
     for k, name in enumerate(names):
         m = train(data, out/name, arch, fold=(k, folds), seed=seed, force=force, verify=False, show=show, keep_best=False, **kwargs)
@@ -408,7 +408,8 @@ def _demo_cmd(
     m = train(data, run/'model', arch, epochs, lr=lr, seed=seed, pretrained='no', show=False if quiet else None)
     print(f"pcam_demo: model {run/'model'} (model.safetensors + model.json, learner.pkl)\n"
           f"pcam_demo: plots {run/'model'/'history.png'}, metrics {run/'model'/'metrics.json'}\n"
-          f"pcam_demo: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} in {time.time() - t0:.0f}s")
+          f"pcam_demo: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} in {time.time() - t0:.0f}s\n"
+          f"pcam_demo: try it on your own images in a browser: pcam_app --model {run/'model'}")
     return m
 
 # %% ../nbs/02a_train.ipynb #064a381d

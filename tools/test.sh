@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pcam_nb's default test suite, the README's test command:
-#   bash tools/test.sh            # export, clean, README, then nbdev_test on every notebook
+#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook, then the browser test of pcam_app
 #   bash tools/test.sh slow       # the same, also running the long real-data cells (#| slow)
 # Arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
 # (cells that read real patches) is added when $PCAM_SAMPLE is set, and announced when it is not.
@@ -47,6 +47,13 @@ files_before=$(files)
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 status=0
 python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
+# the browser test of pcam_app (a real Voila server and headless Chromium): always in CI (.ci/run installs chromium)
+if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then
+  echo "== tools/app_test.py: pcam_app in headless Chromium" >&2
+  python tools/app_test.py || status=1
+else
+  echo "== /usr/bin/chromium not found: the browser test of pcam_app is skipped (apt-get install chromium)" >&2
+fi
 new=$(comm -13 <(echo "$files_before") <(files))
 if [ -n "$new" ]; then
   echo "FAIL: the test run left new files in the repository (tests must write into temporary folders):" >&2

@@ -1,0 +1,163 @@
+#!/usr/bin/env python
+"""The browser test of `pcam_app` (issue 10): a real Voila server, a real headless Chromium.
+
+    python tools/app_test.py                       # the test (tools/test.sh runs it after the notebooks)
+    python tools/app_test.py --screenshot F.png    # also save a screenshot of the panel with results (docs)
+    python tools/app_test.py --bench               # also time a 1024x1024 region heatmap at stride 32
+
+It trains a small ResNet-18 on 400 real patches ($PCAM_SAMPLE, else ../shared/data/pcam-kaggle-4k; synthetic
+patches when neither is there), starts `pcam_app` on it, opens the page in Debian's
+Chromium (/usr/bin/chromium, driven by playwright-python; never `playwright install`), uploads three real
+Kaggle test patches in one go and checks each P(tumour) in the table against `pcam_predict --precision fp32`
+(to 1e-4), uploads a file that is not an image and sees its error row, uploads a good file again and sees
+it scored, moves the threshold slider and sees the calls change, and uploads a region and sees its
+heatmap. Real patches: $PCAM_TEST_SAMPLE, else ../shared/data/pcam-kaggle-test-sample beside the clone.
+Everything it writes goes into a temporary folder (or the --screenshot file). Exit status 0: passed.
+"""
+import argparse, contextlib, io, os, re, shutil, socket, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get('PCAM_CHROMIUM', '/usr/bin/chromium')
+ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync']   # the network here is closed: no calls home
+
+
+def log(*a): print('app_test:', *a, flush=True)
+
+
+def free_port():
+    with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def start_app(model, port, tmp):
+    "Start pcam_app; return (process, url, seconds until it printed its address)"
+    t = time.time()
+    exe = Path(sys.executable).parent/'pcam_app'
+    out = open(tmp/'pcam_app.out', 'w+')
+    p = subprocess.Popen([str(exe), '--model', str(model), '--port', str(port), '--no-browser'], stdout=out, stderr=subprocess.STDOUT)
+    while time.time() - t < 240:
+        out.seek(0); txt = out.read()
+        m = re.search(r'serving .* at (http://\S+)', txt)
+        if m: return p, m.group(1), time.time() - t
+        if p.poll() is not None: raise SystemExit(f"app_test: FAIL: pcam_app exited ({p.returncode}):\n{txt}")
+        time.sleep(0.2)
+    p.terminate(); raise SystemExit("app_test: FAIL: pcam_app did not print its address within 240 s")
+
+
+def rows(page):
+    "The results table as a list of dicts (cells by class)"
+    return page.eval_on_selector_all('table.pcam-results tbody tr', """trs => trs.map(tr => Object.fromEntries(
+        Array.from(tr.querySelectorAll('td')).map(td => [td.className, td.textContent])))""")
+
+
+def wait_rows(page, n, timeout=120_000):
+    page.wait_for_function(f"document.querySelectorAll('table.pcam-results tbody tr').length >= {n}", timeout=timeout)
+    return rows(page)
+
+
+def upload(page, files):
+    "Choose `files` in the panel's uploader, as a user does through the file dialog"
+    with page.expect_file_chooser() as fc: page.locator('.pcam-panel .widget-upload').first.click()
+    fc.value.set_files([str(f) for f in files])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--screenshot', help='save a PNG of the panel with results here')
+    ap.add_argument('--bench', action='store_true', help='also time a 1024x1024 region at stride 32')
+    a = ap.parse_args()
+    if not Path(CHROMIUM).exists(): raise SystemExit(f"app_test: FAIL: {CHROMIUM} not found: apt-get install chromium (Debian's package)")
+    sample = Path(os.environ.get('PCAM_TEST_SAMPLE', ROOT.parent/'shared'/'data'/'pcam-kaggle-test-sample'))
+    tifs = sorted((sample/'test').glob('*.tif'))
+    if len(tifs) < 20:
+        if os.environ.get('CI') != 'true': log(f"SKIPPED: {sample} does not hold the real Kaggle test patches (set PCAM_TEST_SAMPLE)"); return
+        raise SystemExit(f"app_test: FAIL: {sample}: needs the real Kaggle test patches (set PCAM_TEST_SAMPLE)")
+    from playwright.sync_api import sync_playwright
+    from pcam_nb.data.synth import synth_pcam, save_kaggle
+    from pcam_nb.train import train
+    tmp = Path(tempfile.mkdtemp(prefix='pcam_app_test_'))
+    app = None
+    try:
+        # a quick model from 400 real patches (a synthetic-data model calls every real patch tumour with P = 1.0000,
+        # which would make the comparison below, and the threshold check, unable to fail)
+        real = Path(os.environ.get('PCAM_SAMPLE', ROOT.parent/'shared'/'data'/'pcam-kaggle-4k'))
+        data = real if (real/'train_labels.csv').exists() else save_kaggle(tmp/'kg', synth_pcam(240, seed=5))
+        with contextlib.redirect_stdout(io.StringIO()), contextlib.redirect_stderr(io.StringIO()):
+            train(data, tmp/'m', epochs=2, bs=32, lr=3e-3, frac=0.1, pretrained='no', show=False, verify=False)
+        three = tifs[:3]
+        subprocess.run([str(Path(sys.executable).parent/'pcam_predict'), '--model', str(tmp/'m'), '--images', *map(str, three),
+                        '--out', str(tmp/'ref.csv'), '--precision', 'fp32', '--quiet'], check=True, capture_output=True)
+        ref = pd.read_csv(tmp/'ref.csv', dtype={'id': str}).set_index('id').label
+        app, url, t_ready = start_app(tmp/'m', free_port(), tmp)
+        log(f"pcam_app answered at {url} {t_ready:.1f} s after it started (preheated kernel, model loaded)")
+        with sync_playwright() as pw:
+            br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
+            page = br.new_page(viewport=dict(width=1100, height=1400))
+            t = time.time(); page.goto(url); page.wait_for_selector('.pcam-panel .widget-upload', timeout=120_000)
+            log(f"first page with the panel in the browser: {time.time() - t:.1f} s")
+            # 1. three real patches in one go
+            t = time.time(); upload(page, three); r = wait_rows(page, 3)
+            log(f"3 patches: file chooser to 3 rows in the table: {time.time() - t:.2f} s")
+            got = {o['name'][:-4]: float(o['p']) for o in r}
+            for f in three:
+                d = abs(got[f.stem] - ref[f.stem])
+                log(f"  {f.name}: table {got[f.stem]:.4f}, pcam_predict --precision fp32 {ref[f.stem]:.6f} (diff {d:.1e})")
+                assert d <= 1e-4, f"{f.name}: the panel says {got[f.stem]}, pcam_predict {ref[f.stem]}"
+            assert all(len(o['p'].split('.')[1]) == 4 for o in r), [o['p'] for o in r]   # 4 decimals
+            assert [o['name'] for o in r] == [f.name for f in three], r   # upload order
+            # 2. a file that is not an image
+            (tmp/'notes.tif').write_text('these are my notes, not an image')
+            upload(page, [tmp/'notes.tif']); r = wait_rows(page, 4)
+            assert r[3]['name'] == 'notes.tif' and r[3]['status'].startswith('error: notes.tif: cannot be read as an image'), r[3]
+            log(f"  not an image: {r[3]['status'][:80]}")
+            # 3. a good file again: scored, the error changed nothing
+            t = time.time(); upload(page, [three[0]]); r = wait_rows(page, 5)
+            log(f"1 patch: file chooser to its row: {time.time() - t:.2f} s")
+            assert r[4]['name'] == three[0].name and r[4]['p'] == r[0]['p'] and r[4]['status'] == 'ok', r[4]
+            # 4. the threshold slider re-labels the rows
+            calls0 = [o['call'] for o in r]
+            h = page.locator('.pcam-panel .widget-slider .noUi-handle').first
+            track = page.locator('.pcam-panel .widget-slider .noUi-target').first.bounding_box()
+            for end, want in ((1, 'normal'), (0, 'tumour')):   # drag the handle to the right end (1), then to the left (0)
+                hb = h.bounding_box()
+                page.mouse.move(hb['x'] + hb['width']/2, hb['y'] + hb['height']/2); page.mouse.down()
+                page.mouse.move(track['x'] + end*track['width'] + (40 if end else -40), hb['y'] + hb['height']/2, steps=8); page.mouse.up()
+                page.wait_for_function(f"""Array.from(document.querySelectorAll('table.pcam-results tbody tr td.call'))
+                    .filter(td => td.textContent).every(td => td.textContent == '{want}')""", timeout=60_000)
+            log(f"  threshold slider: calls {calls0} at the model's threshold; all 'normal' dragged to 1, all 'tumour' dragged to 0")
+            # 5. a region: its heatmap
+            tiles = [np.asarray(Image.open(f).convert('RGB')) for f in tifs[3:19]]
+            region = np.concatenate([np.concatenate(tiles[i*4:i*4 + 4], 1) for i in range(4)], 0)   # 384x384 of real tissue
+            Image.fromarray(region).save(tmp/'region.png')
+            t = time.time(); upload(page, [tmp/'region.png']); r = wait_rows(page, 6)
+            page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('144 squares of 32x32 px')", timeout=120_000)
+            log(f"384x384 region: file chooser to heatmap shown: {time.time() - t:.2f} s; row: {r[5]}")
+            assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
+            img = page.locator('.pcam-panel img').last
+            assert img.is_visible() and img.bounding_box()['width'] > 200
+            if a.bench:
+                big = np.tile(region, (3, 3, 1))[:1024, :1024]
+                Image.fromarray(big).save(tmp/'region1024.png')
+                t = time.time(); upload(page, [tmp/'region1024.png']); wait_rows(page, 7)
+                page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('1024 squares of 32x32 px')", timeout=600_000)
+                log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
+            if a.screenshot:
+                page.locator('.pcam-panel select').last.select_option(index=0)   # the first patch, for the picture
+                page.locator('.pcam-panel').screenshot(path=str(tmp/'shot.png'))
+                im = Image.open(tmp/'shot.png').convert('RGB'); im.thumbnail((760, 2000))
+                im.quantize(128).save(a.screenshot, optimize=True)
+                log(f"screenshot: {a.screenshot} ({Path(a.screenshot).stat().st_size/1e3:.0f} kB)")
+            br.close()
+        log("PASSED")
+    finally:
+        if app is not None and app.poll() is None:
+            app.terminate()
+            try: app.wait(15)
+            except subprocess.TimeoutExpired: app.kill()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == '__main__': main()
