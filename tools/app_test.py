@@ -37,7 +37,7 @@ def start_app(model, port, tmp):
     t = time.time()
     exe = Path(sys.executable).parent/'pcam_app'
     out = open(tmp/'pcam_app.out', 'w+')
-    p = subprocess.Popen([str(exe), '--model', str(model), '--port', str(port), '--no-browser'], stdout=out, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([str(exe), '--model', model.name, '--port', str(port), '--no-browser'], cwd=model.parent, stdout=out, stderr=subprocess.STDOUT)
     while time.time() - t < 240:
         out.seek(0); txt = out.read()
         m = re.search(r'serving .* at (http://\S+)', txt)
@@ -117,7 +117,22 @@ def main():
             t = time.time(); upload(page, [three[0]]); r = wait_rows(page, 5)
             log(f"1 patch: file chooser to its row: {time.time() - t:.2f} s")
             assert r[4]['name'] == three[0].name and r[4]['p'] == r[0]['p'] and r[4]['status'] == 'ok', r[4]
-            # 4. the threshold slider re-labels the rows
+            # 4. a region: its heatmap
+            tiles = [np.asarray(Image.open(f).convert('RGB')) for f in tifs[3:19]]
+            region = np.concatenate([np.concatenate(tiles[i*4:i*4 + 4], 1) for i in range(4)], 0)   # 384x384 of real tissue
+            Image.fromarray(region).save(tmp/'region.png')
+            t = time.time(); upload(page, [tmp/'region.png']); r = wait_rows(page, 6)
+            page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('144 squares of 32x32 px')", timeout=120_000)
+            log(f"384x384 region: file chooser to heatmap shown: {time.time() - t:.2f} s; row: {r[5]}")
+            assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
+            img = page.locator('.pcam-panel img').last
+            assert img.is_visible() and img.bounding_box()['width'] > 200
+            if a.screenshot:   # the panel as a user sees it now: five patches and a region, the region's heatmap shown
+                page.locator('.pcam-panel').screenshot(path=str(tmp/'shot.png'))
+                im = Image.open(tmp/'shot.png').convert('RGB'); im.thumbnail((760, 2000))
+                im.quantize(128).save(a.screenshot, optimize=True)
+                log(f"screenshot: {a.screenshot} ({Path(a.screenshot).stat().st_size/1e3:.0f} kB)")
+            # 5. the threshold slider re-labels the rows
             calls0 = [o['call'] for o in r]
             h = page.locator('.pcam-panel .widget-slider .noUi-handle').first
             track = page.locator('.pcam-panel .widget-slider .noUi-target').first.bounding_box()
@@ -128,28 +143,12 @@ def main():
                 page.wait_for_function(f"""Array.from(document.querySelectorAll('table.pcam-results tbody tr td.call'))
                     .filter(td => td.textContent).every(td => td.textContent == '{want}')""", timeout=60_000)
             log(f"  threshold slider: calls {calls0} at the model's threshold; all 'normal' dragged to 1, all 'tumour' dragged to 0")
-            # 5. a region: its heatmap
-            tiles = [np.asarray(Image.open(f).convert('RGB')) for f in tifs[3:19]]
-            region = np.concatenate([np.concatenate(tiles[i*4:i*4 + 4], 1) for i in range(4)], 0)   # 384x384 of real tissue
-            Image.fromarray(region).save(tmp/'region.png')
-            t = time.time(); upload(page, [tmp/'region.png']); r = wait_rows(page, 6)
-            page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('144 squares of 32x32 px')", timeout=120_000)
-            log(f"384x384 region: file chooser to heatmap shown: {time.time() - t:.2f} s; row: {r[5]}")
-            assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
-            img = page.locator('.pcam-panel img').last
-            assert img.is_visible() and img.bounding_box()['width'] > 200
             if a.bench:
                 big = np.tile(region, (3, 3, 1))[:1024, :1024]
                 Image.fromarray(big).save(tmp/'region1024.png')
                 t = time.time(); upload(page, [tmp/'region1024.png']); wait_rows(page, 7)
                 page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('1024 squares of 32x32 px')", timeout=600_000)
                 log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
-            if a.screenshot:
-                page.locator('.pcam-panel select').last.select_option(index=0)   # the first patch, for the picture
-                page.locator('.pcam-panel').screenshot(path=str(tmp/'shot.png'))
-                im = Image.open(tmp/'shot.png').convert('RGB'); im.thumbnail((760, 2000))
-                im.quantize(128).save(a.screenshot, optimize=True)
-                log(f"screenshot: {a.screenshot} ({Path(a.screenshot).stat().st_size/1e3:.0f} kB)")
             br.close()
         log("PASSED")
     finally:

@@ -4,7 +4,7 @@
     python tools/readme.py           # write README.md
     python tools/readme.py --check   # exit 1 if README.md is not what index.ipynb renders to
 
-Markdown cells are copied; code cells appear as ```python blocks followed by their saved
+Markdown cells are copied (relative links and images re-pointed into nbs/); code cells appear as ```python blocks followed by their saved
 text outputs; cells marked `#| hide` or `#| export*` are left out, as in nbdev's docs.
 Outputs are the ones saved in the notebook: refresh them with `python tools/run_nb.py nbs/index.ipynb`.
 """
@@ -41,7 +41,7 @@ def render(nb_path):
     parts = []
     for c in nb['cells']:
         src = ''.join(c['source'])
-        if c['cell_type'] == 'markdown': parts.append(src.strip()); continue
+        if c['cell_type'] == 'markdown': parts.append(re.sub(r'\]\((?!https?:|/|#)', '](nbs/', src.strip())); continue   # images and links are relative to nbs/; README sits one level up
         if c['cell_type'] != 'code': continue
         ds, code = _directives(src)
         if {'hide', 'export', 'exporti', 'exports', 'default_exp'} & set(ds): continue
