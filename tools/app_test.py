@@ -11,7 +11,7 @@ Chromium (/usr/bin/chromium, driven by playwright-python; never `playwright inst
 Kaggle test patches in one go and checks each P(tumour) in the table against `pcam_predict --precision fp32`
 (to 1e-4), uploads a file that is not an image and sees its error row, uploads a good file again and sees
 it scored, moves the threshold slider and sees the calls change, and uploads a region and sees its
-heatmap. Real patches: $PCAM_TEST_SAMPLE, else ../shared/data/pcam-kaggle-test-sample beside the clone.
+heatmap, and a 12.6 MB region file (above Voila's default 10 MB message limit) with 96 px squares. Real patches: $PCAM_TEST_SAMPLE, else ../shared/data/pcam-kaggle-test-sample beside the clone.
 Everything it writes goes into a temporary folder (or the --screenshot file). Exit status 0: passed.
 """
 import argparse, contextlib, io, os, re, shutil, socket, subprocess, sys, tempfile, time
@@ -127,6 +127,16 @@ def main():
             assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
             img = page.locator('.pcam-panel img').last
             assert img.is_visible() and img.bounding_box()['width'] > 200
+            # 4b. a region file larger than Voila's default websocket limit (10 MB), scored with 96 px squares
+            page.locator('.pcam-panel .widget-dropdown:has(label:text-is("square (px)")) select').select_option('96')
+            Image.fromarray(np.tile(region, (6, 6, 1))[:2048, :2048]).save(tmp/'big.tif')   # uncompressed: 12.6 MB
+            t = time.time(); upload(page, [tmp/'big.tif']); r = wait_rows(page, 7)
+            page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('484 squares of 96x96 px')", timeout=180_000)
+            log(f"2048x2048 region, a {(tmp/'big.tif').stat().st_size/2**20:.1f} MB file, 96 px squares: file chooser to heatmap shown: {time.time() - t:.2f} s")
+            assert r[6]['size'] == '2048x2048' and r[6]['status'] == 'ok', r[6]
+            page.locator('.pcam-panel .widget-dropdown:has(label:text-is("show")) select').select_option(label='6. region.png')
+            page.locator('.pcam-panel .widget-dropdown:has(label:text-is("square (px)")) select').select_option('32')
+            page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('144 squares of 32x32 px')", timeout=120_000)
             if a.screenshot:   # the panel as a user sees it now: five patches and a region, the region's heatmap shown
                 page.locator('.pcam-panel').screenshot(path=str(tmp/'shot.png'))
                 im = Image.open(tmp/'shot.png').convert('RGB'); im.thumbnail((760, 2000))
@@ -146,7 +156,7 @@ def main():
             if a.bench:
                 big = np.tile(region, (3, 3, 1))[:1024, :1024]
                 Image.fromarray(big).save(tmp/'region1024.png')
-                t = time.time(); upload(page, [tmp/'region1024.png']); wait_rows(page, 7)
+                t = time.time(); upload(page, [tmp/'region1024.png']); wait_rows(page, 8)
                 page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('1024 squares of 32x32 px')", timeout=600_000)
                 log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
             br.close()
