@@ -1,0 +1,31 @@
+#!/usr/bin/env python
+"""Cross-validation of one recipe on the CPU (issue 9): how the 2-core numbers in nbs/02b_train.bench.ipynb were made.
+
+    python tools/cv_cpu.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
+
+Runs `train.train_cv` on $PCAM_SAMPLE (the 4,000 real Kaggle patches) with D4-TTA out-of-fold predictions, writes the
+ensemble folder and its log to $PCAM_CV_OUT/NAME-sSEED (default /tmp/pcam_cv) and appends one JSON line (cv.json plus the
+wall time) to $PCAM_CV_OUT/results.jsonl. One run at a time on an otherwise idle machine: the times are part of the result.
+"""
+import json, os, sys, time, contextlib
+from pathlib import Path
+import torch
+torch.set_num_threads(os.cpu_count())
+from pcam_nb.core import sample_path
+from pcam_nb.train import train_cv
+
+def _value(v):
+    for f in (int, float):
+        try: return f(v)
+        except ValueError: pass
+    return v
+
+name, folds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[4:])}
+out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
+t = time.time()
+with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
+    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **kw)
+r = dict(cv, name=name, kw=kw, seconds=round(time.time() - t))
+with open(out/'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
+print(name, seed, f"oof {cv['oof_auc']:.4f} tta {cv.get('oof_auc_tta', float('nan')):.4f} in {r['seconds']} s", flush=True)
