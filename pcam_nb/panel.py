@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_panel.ipynb #2c49c69d
 from __future__ import annotations
-import base64, html, io, json, os, socket, subprocess, sys, tempfile, time, webbrowser
+import base64, html, io, json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
 import numpy as np, torch
 import matplotlib
@@ -376,7 +376,33 @@ def check_app(
         except OSError as e: raise OSError(f"port {port} on {host} is not free ({e.strerror}): choose another with --port") from None
     return info
 
-# %% ../nbs/04_panel.ipynb #1f065f3d
+# %% ../nbs/04_panel.ipynb #1db52089
+def _stop(signum, frame):
+    "SIGTERM handler: stop like Ctrl-C, so that `finally` stops Voila"
+    raise KeyboardInterrupt
+
+def _descendants(pid:int)->list:
+    "Ids of the processes started by `pid` and by those (Linux /proc; empty elsewhere)"
+    kids = {}
+    for d in Path('/proc').glob('[0-9]*'):
+        try: kids.setdefault(int((d/'stat').read_text().rsplit(')', 1)[1].split()[1]), []).append(int(d.name))
+        except (OSError, ValueError, IndexError): pass
+    out, todo = [], [pid]
+    while todo:
+        for c in kids.get(todo.pop(), []): out.append(c); todo.append(c)
+    return out
+
+def _stop_group(proc, grace=10):
+    "Stop Voila and every kernel it started (kernels run in sessions of their own, so a process group does not reach them)"
+    if proc.poll() is not None: return
+    kids = _descendants(proc.pid)
+    proc.terminate()   # Voila shuts its kernels down on SIGTERM
+    try: proc.wait(grace)
+    except subprocess.TimeoutExpired: proc.kill(); proc.wait()
+    for k in kids:     # and whatever it left behind
+        try: os.kill(k, signal.SIGKILL)
+        except ProcessLookupError: pass
+
 def _wait_ready(host, port, proc, log:Path, timeout=240)->bool:
     "Wait until Voila's preheated kernel has run the app (its log says the pool is filled) and the port answers; False if Voila fails"
     t = time.time()
@@ -408,21 +434,19 @@ def _app_cmd(
     cmd = [sys.executable, '-m', 'voila', nb.name, f'--port={port}', f'--Voila.ip={host}', '--Voila.port_retries=0', '--no-browser',
            '--preheat_kernel=True', '--pool_size=1', '--show_tracebacks=False', '--theme=light', '--Voila.log_level=INFO']
     log = open(work/'voila.log', 'w')
-    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
+    # a session of its own: Ctrl-C reaches this process, which then stops Voila and its kernels (`_stop_group`)
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    signal.signal(signal.SIGTERM, _stop)   # a plain SIGTERM would end this process and leave Voila running
     try:
         if not _wait_ready(host, port, proc, work/'voila.log'):
-            proc.terminate(); log.close()
+            _stop_group(proc); log.close()
             raise RuntimeError(f"Voila did not start; its log ({work/'voila.log'}) ends with:\n" + ''.join((work/'voila.log').read_text().splitlines(True)[-15:]))
         print(f"pcam_app: serving {model} at {url} (Ctrl-C stops)", flush=True)
         if browser: webbrowser.open(url)
         proc.wait()
     except KeyboardInterrupt: pass
-    finally:
-        if proc.poll() is None:
-            proc.terminate()
-            try: proc.wait(10)
-            except subprocess.TimeoutExpired: proc.kill()
+    finally: _stop_group(proc)
 
 # %% ../nbs/04_panel.ipynb #5e54f83b
 def pcam_app_cli(argv=None):

@@ -47,6 +47,12 @@ def start_app(model, port, tmp):
     p.terminate(); raise SystemExit("app_test: FAIL: pcam_app did not print its address within 240 s")
 
 
+def descendants(pid):
+    "Ids of the processes started by `pid` and by those (Linux /proc)"
+    from pcam_nb.panel import _descendants
+    return _descendants(pid)
+
+
 def rows(page):
     "The results table as a list of dicts (cells by class)"
     return page.eval_on_selector_all('table.pcam-results tbody tr', """trs => trs.map(tr => Object.fromEntries(
@@ -160,6 +166,13 @@ def main():
                 page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('1024 squares of 32x32 px')", timeout=600_000)
                 log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
             br.close()
+        # 6. stopping pcam_app (SIGTERM, as a service manager does) stops Voila and its kernels: nothing is left running
+        kids = [p for p in descendants(app.pid)]
+        app.terminate(); app.wait(60)
+        time.sleep(1)
+        alive = [k for k in kids if Path(f'/proc/{k}').exists() and 'zombie' not in Path(f'/proc/{k}/status').read_text().lower()]
+        assert kids and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
+        log(f"pcam_app stopped with SIGTERM: its {len(kids)} processes (Voila and its kernels) all ended")
         log("PASSED")
     finally:
         if app is not None and app.poll() is None:
