@@ -5,6 +5,7 @@
 # %% ../nbs/02_learner.ipynb #d26f001e
 from __future__ import annotations
 import importlib, json, re, sys
+from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torchvision, fastai
 from torch import nn
@@ -15,9 +16,10 @@ from .data.download import fetch
 from .data.block import dihedral
 
 # %% auto #0
-__all__ = ['ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable',
-           'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog', 'D4View',
-           'view_preds', 'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
+__all__ = ['ARCHS', 'BF16_CPU_ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model',
+           'WeightsUnavailable', 'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog',
+           'native_bf16', 'resolve_precision', 'BF16Autocast', 'training_precision', 'D4View', 'view_preds',
+           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0', 'efficientnet_lite1', 'efficientnet_lite2')  # backbones `pcam_model` builds
@@ -174,6 +176,53 @@ class EpochLog(Callback):
         names = [n.replace('_score', '') for n in self.recorder.metric_names[1:]]
         vals = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log[1:])]
         print(f"epoch {int(log[0]) + 1}/{self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
+
+# %% ../nbs/02_learner.ipynb #22b2dd61
+@lru_cache(None)
+def native_bf16()->bool:
+    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): where bf16 inference pays off"
+    try: flags = Path('/proc/cpuinfo').read_text()
+    except OSError: return False
+    return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
+
+# %% ../nbs/02_learner.ipynb #b067ad4a
+def resolve_precision(
+    precision:str,     # 'fp32', 'bf16', or 'auto': bf16 where the hardware computes it natively
+    device='cpu',      # where the model runs
+)->str:                # 'fp32' or 'bf16'
+    "The precision a model runs in (predicting, or training with `BF16Autocast`): `precision`, with 'auto' resolved for `device`"
+    if precision not in ('fp32', 'bf16', 'auto'): raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
+    if precision != 'auto': return precision
+    fast = torch.cuda.is_bf16_supported() if torch.device(device).type == 'cuda' else native_bf16()
+    return 'bf16' if fast else 'fp32'
+
+# %% ../nbs/02_learner.ipynb #mxp00003
+class BF16Autocast(Callback):
+    "Run the model's forward passes (training and validation) under bfloat16 autocast on its device, CPU or GPU; weights, gradients, optimizer and loss stay float32"
+    order = -1   # first in and first out: nothing else runs while autocast is on, so an error elsewhere cannot leave it on
+    def before_batch(self):
+        self._exit()
+        self._ac = torch.autocast(next(self.model.parameters()).device.type, dtype=torch.bfloat16)
+        self._ac.__enter__()
+    def after_pred(self):
+        self._exit()
+        self.learn.pred = to_float(self.pred)   # the loss and the metrics see float32
+    def after_batch(self): self._exit()        # also when a batch was cancelled before its forward pass ended
+    def _exit(self):
+        if getattr(self, '_ac', None) is not None: self._ac.__exit__(None, None, None); self._ac = None
+
+# %% ../nbs/02_learner.ipynb #mxp00006
+BF16_CPU_ARCHS = ('resnet18', 'resnet34', 'resnet50')   # where bf16 training is faster on a CPU (EfficientNet-Lite's depthwise convolutions are not)
+
+def training_precision(
+    precision:str='auto',   # 'fp32', 'bf16', or 'auto'
+    arch:str='resnet18',    # one of `ARCHS`
+    device='cpu',           # where the model trains
+)->str:                     # 'fp32' or 'bf16'
+    "The precision `train` uses: as given, or 'auto': bf16 on GPUs that have it, and for ResNets on CPUs with native bf16; else float32"
+    p = resolve_precision(precision, device)
+    if precision == 'auto' and torch.device(device).type == 'cpu' and check_arch(arch) not in BF16_CPU_ARCHS: return 'fp32'
+    return p
 
 # %% ../nbs/02_learner.ipynb #350afb42
 class D4View(Callback):

@@ -15,12 +15,12 @@ from .core import *
 from functools import lru_cache
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .data.block import dihedral, to_patch
-from .learner import load_model, Ensemble
+from .learner import load_model, Ensemble, native_bf16, resolve_precision
 
 # %% auto #0
-__all__ = ['model_device', 'pick_device', 'native_bf16', 'resolve_precision', 'predict_batch', 'stream_views', 'predict_source',
-           'predict_bytes', 'gradcam', 'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
-           'write_submission', 'pcam_predict_cli']
+__all__ = ['model_device', 'pick_device', 'predict_batch', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam',
+           'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images', 'write_submission',
+           'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
@@ -43,25 +43,6 @@ def pick_device(
 )->str:
     "'auto' -> 'cuda' when a GPU is usable, else 'cpu'"
     return ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
-
-# %% ../nbs/03_predict.ipynb #22b2dd61
-@lru_cache(None)
-def native_bf16()->bool:
-    "Whether this CPU computes bfloat16 natively (AVX512-BF16 or AMX): where bf16 inference pays off"
-    try: flags = Path('/proc/cpuinfo').read_text()
-    except OSError: return False
-    return bool(re.search(r'\b(avx512_bf16|amx_bf16)\b', flags))
-
-# %% ../nbs/03_predict.ipynb #b067ad4a
-def resolve_precision(
-    precision:str,     # 'fp32', 'bf16', or 'auto': bf16 where the hardware computes it natively
-    device='cpu',      # where the model runs
-)->str:                # 'fp32' or 'bf16'
-    "The precision predictions run in: `precision`, with 'auto' resolved for `device`"
-    if precision not in ('fp32', 'bf16', 'auto'): raise ValueError(f"precision must be fp32, bf16 or auto, not {precision!r}")
-    if precision != 'auto': return precision
-    fast = torch.cuda.is_bf16_supported() if torch.device(device).type == 'cuda' else native_bf16()
-    return 'bf16' if fast else 'fp32'
 
 # %% ../nbs/03_predict.ipynb #9b4e9049
 @torch.no_grad()
