@@ -5,12 +5,12 @@
 
 Runs `train.train_cv` on $PCAM_SAMPLE (the 4,000 real Kaggle patches) with D4-TTA out-of-fold predictions, writes the
 ensemble folder and its log to $PCAM_CV_OUT/NAME-sSEED (default /tmp/pcam_cv) and appends one JSON line (cv.json plus the
-wall time) to $PCAM_CV_OUT/results.jsonl. One run at a time on an otherwise idle machine: the times are part of the result.
+wall time) to $PCAM_CV_OUT/results.jsonl. One run at a time on an otherwise idle machine when the times matter (PCAM_THREADS=1 runs two side by side, each on one core).
 """
 import json, os, sys, time, contextlib
 from pathlib import Path
 import torch
-torch.set_num_threads(os.cpu_count())
+torch.set_num_threads(int(os.environ.get('PCAM_THREADS', os.cpu_count())))   # PCAM_THREADS=1: two runs side by side on 2 cores
 from pcam_nb.core import sample_path
 from pcam_nb.train import train_cv
 
