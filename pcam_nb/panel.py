@@ -190,6 +190,7 @@ def model_card(
 )->str:                   # HTML
     "A short HTML description of a model from its model.json"
     e, d, pre, m, cv = html.escape, info.get('data', {}), info.get('pretrained') or {}, info.get('metrics', {}), info.get('cv')
+    if not isinstance(pre, dict): pre = dict(used=bool(pre))   # `save_model` called directly stores a plain flag
     arch = info.get('arch', '?') + (f" ({', '.join(info['member_arch'])})" if 'member_arch' in info else '')
     start = ('ImageNet weights' + (f" ({pre['weights']})" if pre.get('weights') else '')) if pre.get('used') else 'trained from scratch'
     if cv: auc = f"out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] ({cv['folds']}-fold cross-validation)"

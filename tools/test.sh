@@ -44,8 +44,10 @@ fi
 # environment and Python's caches: a test run must leave this list as it found it (tests write into temporary folders)
 files() { find . \( -path ./.git -o -path ./.venv -o -name __pycache__ \) -prune -o -print | sort; }
 files_before=$(files)
-echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 status=0
+echo "== saved outputs: no machine paths, no widget state (tools/check_outputs.py)" >&2
+python tools/check_outputs.py || { echo "FAIL: a saved notebook output holds a machine path or widget state (see above)" >&2; status=1; }
+echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
 # the browser test of pcam_app (a real Voila server and headless Chromium): always in CI (.ci/run installs chromium)
 if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then

@@ -113,6 +113,7 @@ def synth_pcam(
     hard_frac:float=0.3, # share of hard negatives (tumour outside the centre)
     n_slides:int=8,      # patches are spread over this many slides, each with its own staining
     start:int=0,         # index of the first patch: `synth_pcam(n, s, start=k)` continues a set in blocks
+    tumour_slides:float|None=None, # share of slides that hold metastases; the others hold no tumour at all (as Camelyon's normal slides); None: tumour on every slide
 )->pd.DataFrame:         # columns x (HxWx3 uint8), y, kind, wsi, id
     "`n` synthetic PCam patches with labels, kinds (0 neg, 1 pos, 2 hard neg), slide ids and Kaggle-style ids"
     if n < 0 or not (0 <= pos_frac and 0 <= hard_frac and pos_frac + hard_frac <= 1):
@@ -121,8 +122,14 @@ def synth_pcam(
     rows = []
     for i in range(start, start + n):
         rng = np.random.default_rng([seed, i])   # one stream per patch: blocks and subsets agree
-        kind = int(rng.choice(3, p=[1 - pos_frac - hard_frac, pos_frac, hard_frac]))
-        wsi = int(rng.integers(n_slides))
+        if tumour_slides is None:
+            kind = int(rng.choice(3, p=[1 - pos_frac - hard_frac, pos_frac, hard_frac]))
+            wsi = int(rng.integers(n_slides))
+        else:   # the slide first: its first `k` slides carry every positive (pos_frac overall) and hard negative, the others none
+            wsi = int(rng.integers(n_slides)); k = max(1, round(tumour_slides*n_slides))
+            pp = min(pos_frac*n_slides/k, 1.0) if wsi < k else 0.0
+            ph = min(hard_frac, 1 - pp) if wsi < k else 0.0
+            kind = int(rng.choice(3, p=[1 - pp - ph, pp, ph]))
         img, m = synth_patch(rng, kind, stains[wsi])
         rows.append(dict(x=img, y=int(center_crop(m).any()), kind=kind, wsi=f"synth_slide_{seed}_{wsi}", id=kaggle_id(seed, i)))
     return pd.DataFrame(rows, columns=['x', 'y', 'kind', 'wsi', 'id'])
