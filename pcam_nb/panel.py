@@ -15,7 +15,7 @@ from fastcore.basics import patch
 
 from .core import *
 from .data.readers import read_patch, PatchError
-from .learner import load_model, Ensemble
+from .learner import load_model
 from .predict import predict_bytes, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
 
 # %% auto #0
