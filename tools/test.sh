@@ -49,6 +49,9 @@ echo "== saved outputs: no machine paths, no widget state (tools/check_outputs.p
 python tools/check_outputs.py || { echo "FAIL: a saved notebook output holds a machine path or widget state (see above)" >&2; status=1; }
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
+# the walkthrough once more, through the environment's Jupyter kernel as a student's Jupyter runs it (nbclient)
+echo "== tools/kernel_test.py: the walkthrough in a python3 kernel" >&2
+python tools/kernel_test.py || status=1
 # the browser test of pcam_app (a real Voila server and headless Chromium): always in CI (.ci/run installs chromium)
 if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then
   echo "== tools/app_test.py: pcam_app in headless Chromium" >&2
