@@ -4,7 +4,7 @@
 
 # %% ../nbs/03_predict.ipynb #baed52f1
 from __future__ import annotations
-import io, re, sys, time
+import io, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd, torch
@@ -12,10 +12,9 @@ import matplotlib.pyplot as plt
 from fastprogress.fastprogress import progress_bar
 from fastcore.meta import delegates
 from .core import *
-from functools import lru_cache
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .data.block import dihedral, to_patch
-from .learner import load_model, Ensemble, native_bf16, resolve_precision
+from .learner import load_model, Ensemble, resolve_precision
 
 # %% auto #0
 __all__ = ['model_device', 'pick_device', 'predict_batch', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam',
