@@ -4,12 +4,14 @@
 
 # %% ../nbs/02_learner.ipynb #d26f001e
 from __future__ import annotations
-import importlib, json, re, sys
+import contextlib, importlib, json, random, re, sys
 from functools import lru_cache
 from pathlib import Path
 import numpy as np, torch, torchvision, fastai
 from torch import nn
 from fastai.vision.all import *
+from fastai.distributed import DistributedDL, DistributedTrainer
+from fastcore.xtras import modified_env
 import pcam_nb
 from .core import *
 from .data.download import fetch
@@ -17,9 +19,11 @@ from .data.block import dihedral
 
 # %% auto #0
 __all__ = ['ARCHS', 'BF16_CPU_ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'check_arch', 'PatchInput', 'pcam_model',
-           'WeightsUnavailable', 'weights_url', 'imagenet_weights', 'pcam_learner', 'KeepBest', 'NaNGuard', 'EpochLog',
-           'native_bf16', 'resolve_precision', 'BF16Autocast', 'training_precision', 'D4View', 'view_preds',
-           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble']
+           'WeightsUnavailable', 'weights_url', 'imagenet_weights', 'pcam_learner', 'unwrap', 'KeepBest', 'NaNGuard',
+           'EpochLog', 'native_bf16', 'resolve_precision', 'BF16Autocast', 'training_precision', 'D4View', 'view_preds',
+           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble', 'rng_states', 'set_rng_states',
+           'Checkpoint', 'load_checkpoint', 'restore_checkpoint', 'ResumeFrom', 'distributed', 'dist_state',
+           'single_process', 'on_main', 'PCamDistributedDL', 'PCamDistributed', 'distrib_fit']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0', 'efficientnet_lite1', 'efficientnet_lite2')  # backbones `pcam_model` builds
@@ -135,6 +139,13 @@ def pcam_learner(
     if pretrained: learn.freeze()
     return learn
 
+# %% ../nbs/02_learner.ipynb #825c8752
+def unwrap(
+    model:nn.Module, # a model, or one wrapped for distributed training
+)->nn.Module:        # the model itself
+    "The model inside a `DistributedDataParallel` wrapper (during a distributed fit), or `model` as it is"
+    return getattr(model, 'module', model)
+
 # %% ../nbs/02_learner.ipynb #5c71458f
 class KeepBest(TrackerCallback):
     "Track (and optionally save) the best epoch by `monitor`, across fits; restore its weights after each fit"
@@ -150,11 +161,11 @@ class KeepBest(TrackerCallback):
         self.n_epochs += 1
         if self.new_best:
             self.best_n = self.n_epochs   # 1-based, counted over all fits
-            if self.restore: self.state = {k: v.detach().clone() for k, v in self.model.state_dict().items()}
+            if self.restore: self.state = {k: v.detach().clone() for k, v in unwrap(self.model).state_dict().items()}
             if self.save: self.save(self.learn)
     def after_fit(self):
         super().after_fit()
-        if self.state is not None: self.model.load_state_dict(self.state)
+        if self.state is not None: unwrap(self.model).load_state_dict(self.state)
 
 # %% ../nbs/02_learner.ipynb #2fa96c65
 class NaNGuard(Callback):
@@ -175,7 +186,9 @@ class EpochLog(Callback):
     def _line(self, log):
         names = [n.replace('_score', '') for n in self.recorder.metric_names[1:]]
         vals = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log[1:])]
-        print(f"epoch {int(log[0]) + 1}/{self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
+        if rank_distrib(): return   # one log for a distributed run: rank 0's (its metrics are gathered from every rank)
+        off, total = getattr(self.learn, 'epoch_offset', 0), getattr(self.learn, 'epochs_total', self.n_epoch)   # a resumed fit counts on (`ResumeFrom`)
+        print(f"epoch {off + int(log[0]) + 1}/{total}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
 
 # %% ../nbs/02_learner.ipynb #22b2dd61
 @lru_cache(None)
@@ -259,7 +272,8 @@ MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 2   # 2: ensemble folders 
 # %% ../nbs/02_learner.ipynb #3ce352db
 def _norm_stats(dls)->dict:
     "The Normalize statistics of `dls`' batch pipeline"
-    for t in dls.after_batch.fs:
+    dl = dls.train if hasattr(dls, 'train') else dls
+    for t in getattr(dl, 'dl', dl).after_batch.fs:   # during a distributed fit the loaders are wrapped (`PCamDistributedDL`)
         if isinstance(t, Normalize):
             return dict(mean=t.mean.flatten().tolist(), std=t.std.flatten().tolist())
     return dict(mean=[0., 0., 0.], std=[1., 1., 1.])
@@ -277,7 +291,7 @@ def save_model(
     from safetensors.torch import save_file
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
-    sd = {k: v.detach().cpu().contiguous() for k, v in learn.model.state_dict().items()}
+    sd = {k: v.detach().cpu().contiguous() for k, v in unwrap(learn.model).state_dict().items()}
     info = dict(format=MODEL_FORMAT, format_version=1, pcam_nb_version=pcam_nb.__version__,
                 **getattr(learn, 'pcam', {}), n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,
                 input=dict(size=PATCH_SZ, **_norm_stats(learn.dls)),
@@ -356,3 +370,169 @@ def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
         if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
         ms.append(load_model(path/m['folder'], device, fuse)[0])
     return Ensemble(ms).to(device).eval(), info
+
+# %% ../nbs/02_learner.ipynb #8ccc8405
+def _plain(o):
+    "`o` with numpy values made torch/Python ones, so that `torch.load(weights_only=True)` reads it back"
+    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
+    if isinstance(o, L): return [_plain(v) for v in o]   # fastai's optimizer keeps its hyper-parameters in an L
+    if isinstance(o, (list, tuple)): return type(o)(_plain(v) for v in o)
+    if isinstance(o, torch.Tensor): return o.as_subclass(torch.Tensor)   # fastai's tensor subclasses are not plain data
+    if isinstance(o, np.ndarray): return torch.from_numpy(o.copy())
+    if isinstance(o, np.generic): return o.item()
+    return o
+
+# %% ../nbs/02_learner.ipynb #c76a5bea
+def rng_states(
+    dl=None,   # a fastai DataLoader whose shuffling state to include (the training set's)
+)->dict:       # torch (and CUDA), numpy, Python and DataLoader random states
+    "Every random state a fit draws from, in a form `torch.load(weights_only=True)` reads back"
+    st = dict(torch=torch.get_rng_state(), numpy=_plain(np.random.get_state()), python=random.getstate())
+    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
+    if dl is not None: st['dl'] = dl.rng.getstate()
+    return st
+
+# %% ../nbs/02_learner.ipynb #4a9f838d
+def set_rng_states(
+    st:dict,   # from `rng_states`
+    dl=None,   # the DataLoader whose shuffling state to set
+):
+    "Put back the random states `rng_states` took"
+    torch.set_rng_state(st['torch'])
+    n = st['numpy']; np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), int(n[2]), int(n[3]), float(n[4])))
+    p = st['python']; random.setstate((p[0], tuple(p[1]), p[2]))
+    if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
+    if dl is not None and 'dl' in st: d = st['dl']; dl.rng.setstate((d[0], tuple(d[1]), d[2]))
+
+# %% ../nbs/02_learner.ipynb #a4ebea55
+class Checkpoint(Callback):
+    "After every epoch, write what resuming needs to `path`, atomically: weights, optimizer, epochs done, history, trackers, random states"
+    order = 70   # after the Recorder, `KeepBest` and early stopping have seen the epoch
+    def __init__(self,
+                 path:str|Path,         # the checkpoint file
+                 meta:dict|None=None):  # more to store (e.g. the run's settings)
+        self.path, self.meta = Path(path), meta or {}
+    def after_epoch(self):
+        if rank_distrib(): return   # rank 0 writes: the ranks hold the same weights
+        trackers = {type(cb).__name__: _plain({k: getattr(cb, k) for k in ('best', 'wait', 'best_n', 'n_epochs', 'state') if hasattr(cb, k)})
+                    for cb in self.cbs if isinstance(cb, TrackerCallback)}
+        ck = dict(epochs_done=getattr(self.learn, 'epoch_offset', 0) + self.epoch + 1,
+                  model={k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()}, opt=_plain(self.opt.state_dict()),
+                  values=getattr(self.learn, 'prior_values', []) + [[float(v) for v in r] for r in self.recorder.values],
+                  trackers=trackers, rng=rng_states(getattr(self.dls.train, 'dl', self.dls.train)), meta=_plain(self.meta),
+                  smooth_loss=dict(count=self.recorder.smooth_loss.count, val=self.recorder.smooth_loss.val.detach().cpu()))   # the logged train_loss is a running mean
+        with atomic_path(self.path) as p: torch.save(_plain(ck), p)
+
+# %% ../nbs/02_learner.ipynb #126d05ae
+def load_checkpoint(
+    path:str|Path,   # a file written by `Checkpoint`
+)->dict:             # its contents
+    "Read a checkpoint (tensors, numbers and lists only: `weights_only`), with a clear error naming the file"
+    path = Path(path)
+    if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint there (a run writes one after its first epoch; a finished run removes it)")
+    try: ck = torch.load(path, weights_only=True)
+    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(ck, dict) or 'epochs_done' not in ck: raise ValueError(f"{path}: not a pcam_nb checkpoint")
+    return ck
+
+# %% ../nbs/02_learner.ipynb #973c9e5e
+def restore_checkpoint(
+    learn:Learner,   # a Learner built as the interrupted one was (same data, split and architecture)
+    ck:dict,         # from `load_checkpoint`
+):
+    "Put a checkpoint's weights and optimizer state into `learn`, before the resumed fit (`ResumeFrom` does the rest)"
+    unwrap(learn.model).load_state_dict(ck['model'])
+    if learn.opt is None: learn.create_opt()
+    learn.opt.load_state_dict(dict(ck['opt'], hypers=L(ck['opt']['hypers'])))
+
+# %% ../nbs/02_learner.ipynb #947d4f48
+class ResumeFrom(Callback):
+    "Continue an interrupted one-cycle fit: use with `fit_one_cycle(n_epoch - ck['epochs_done'], ...)` after `restore_checkpoint`"
+    order = 59   # sets the schedule's position before `ParamScheduler` (60) reads it
+    def __init__(self,
+                 ck:dict,       # from `load_checkpoint`
+                 n_epoch:int):  # the interrupted fit's total number of epochs
+        self.ck, self.total, self.done = ck, n_epoch, ck['epochs_done']
+    def before_fit(self):
+        if self.n_epoch != self.total - self.done:
+            raise ValueError(f"{self.done} of {self.total} epochs are done: resume with fit_one_cycle({self.total - self.done}, ...), not {self.n_epoch}")
+        self.learn.epoch_offset, self.learn.epochs_total, self.learn.prior_values = self.done, self.total, self.ck['values']
+    def before_epoch(self):
+        if self.epoch: return
+        for cb in self.cbs:   # the best so far, early stopping's count
+            for k, v in self.ck['trackers'].get(type(cb).__name__, {}).items(): setattr(cb, k, v)
+        set_rng_states(self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
+        sl = self.ck['smooth_loss']; self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = sl['count'], sl['val']
+    def before_batch(self):
+        if self.training: self.learn.pct_train = (self.done + self.epoch + self.iter/self.n_iter)/self.total   # where the uninterrupted schedule is
+    def after_fit(self):
+        for k in ('epoch_offset', 'epochs_total', 'prior_values'):
+            if hasattr(self.learn, k): delattr(self.learn, k)
+
+# %% ../nbs/02_learner.ipynb #5f1ee967
+def distributed()->bool:
+    "Is this process one of several started by `torchrun` or `accelerate launch` (WORLD_SIZE > 1)?"
+    return num_distrib() > 1
+
+# %% ../nbs/02_learner.ipynb #030ad700
+def dist_state():
+    "accelerate's `PartialState` for this run, starting the process group once (gloo on CPUs, nccl on GPUs); None in a single process"
+    if not distributed(): return None
+    from accelerate import PartialState
+    from datetime import timedelta   # (fastai's star import makes `datetime` the class)
+    return PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(hours=2))   # rank 0 may check the data for a while
+
+# %% ../nbs/02_learner.ipynb #58916422
+@contextlib.contextmanager
+def single_process():
+    "fastai as a single process inside a distributed run (rank 0's `lr_find` and final report): nothing is gathered from other ranks"
+    with modified_env(WORLD_SIZE='1'): yield
+
+# %% ../nbs/02_learner.ipynb #18254cf9
+def on_main(
+    f,          # the work: called with `args` and `kwargs`
+    *args, **kwargs,
+):              # `f`'s result, on every rank
+    "Run `f` on rank 0 alone, as a single process, and give its result to every rank; an error there is raised on every rank"
+    if not distributed(): return f(*args, **kwargs)
+    dist_state(); out, err = [None], None
+    if rank_distrib() == 0:
+        try:
+            with single_process(): out = [('ok', f(*args, **kwargs))]
+        except Exception as e: err, out = e, [('error', f"{type(e).__name__}: {e}")]
+    torch.distributed.broadcast_object_list(out, 0)
+    if err is not None: raise err
+    if out[0][0] == 'error': raise RuntimeError(f"rank 0 failed: {out[0][1]}")
+    return out[0][1]
+
+# %% ../nbs/02_learner.ipynb #0fb54cd1
+class PCamDistributedDL(DistributedDL):
+    "fastai's `DistributedDL`, with the shuffled indices broadcast on the process group's device (fastai always uses CUDA)"
+    def _broadcast(self, t, rank):
+        t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
+        torch.distributed.broadcast(t, rank)
+        return t.cpu().tolist()
+
+# %% ../nbs/02_learner.ipynb #94f172e3
+class PCamDistributed(DistributedTrainer):
+    "fastai's `DistributedTrainer` (DDP through accelerate) on any device: gloo on CPUs, nccl on GPUs"
+    def __init__(self,
+                 sync_bn:bool|None=None,  # SyncBatchNorm across ranks; default: on GPUs (PyTorch has no CPU SyncBatchNorm)
+                 **kwargs):               # for accelerate's `Accelerator`
+        cuda = torch.cuda.is_available()
+        super().__init__(sync_bn=cuda if sync_bn is None else sync_bn, cpu=not cuda, **kwargs)
+    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else PCamDistributedDL(dl, device=self.accelerator.device)
+    def after_fit(self): self.learn.model, self.learn.dls.loaders = self.accelerator.unwrap_model(self.learn.model), self.old_dls
+
+# %% ../nbs/02_learner.ipynb #c48d2a06
+@contextlib.contextmanager
+def distrib_fit(
+    learn:Learner,   # the Learner to fit on every rank
+):
+    "Fit `learn` across the processes of `torchrun`/`accelerate launch` inside this context (a single process is left as it is)"
+    if not distributed(): yield learn; return
+    dist_state()
+    cb = PCamDistributed(); learn.add_cb(cb)
+    if rank_distrib() and hasattr(learn, 'progress'): learn.remove_cb(ProgressCallback)   # one progress bar, rank 0's
+    try: yield learn
+    finally: learn.remove_cb(cb)

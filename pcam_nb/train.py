@@ -4,7 +4,7 @@
 
 # %% ../nbs/02a_train.ipynb #f6ae1892
 from __future__ import annotations
-import contextlib, json, os, sys, tempfile, time, warnings
+import contextlib, json, os, re, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd, torch
 from fastai.vision.all import *
@@ -18,10 +18,10 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'check_out', 'resolve_pretrained',
-           'resolve_arch', 'check_data', 'train_dls', 'train_learner', 'choose_lr', 'default_epochs', 'fit_best',
-           'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli',
-           'pcam_demo_cli']
+__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT', 'check_out',
+           'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings', 'train_learner',
+           'choose_lr', 'default_epochs', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run',
+           'train', 'train_cv', 'pcam_train_cli', 'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -59,8 +59,8 @@ def resolve_pretrained(
 
 # %% ../nbs/02a_train.ipynb #04a77562
 def _arch_reason(e:Exception)->str:
-    "The first sentence of a `WeightsUnavailable` message (what is missing, without the advice)"
-    return str(e).split('. ')[0]
+    "The first sentence of a `WeightsUnavailable` message (what is missing, without the advice or the cache path of a partial download)"
+    return re.sub(r'; \S+\.part keeps what arrived, run again to resume', '', str(e).split('. ')[0])
 
 # %% ../nbs/02a_train.ipynb #21133026
 def resolve_arch(
@@ -97,10 +97,11 @@ def check_data(
     verify:bool=True,         # read every patch that will be used
     show:bool=False,          # progress bar of the reading
     fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
+    by_slide:bool|None=None,  # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV)
 )->int:                       # how many patches were checked
     "Everything knowable about the data before training: layout, labels, split sizes and (with `verify`) every patch readable"
     src, valid_src, vp = _train_sources(data, valid_pct, fold)
-    allsrc, items, va = split_items(src, valid_src, vp, None, frac, seed, fold)
+    allsrc, items, va = split_items(src, valid_src, vp, by_slide, frac, seed, fold)
     if verify: verify_patches(PatchSubset(allsrc, items), show=show)   # a bad file must not surface an epoch (or hours) in
     y = allsrc.labels[items]
     check_sizes(np.delete(y, va), y[va], bs)
@@ -117,12 +118,15 @@ def train_dls(
     verify:bool=True,         # `check_data` first: every patch that will be used is read
     show:bool=False,          # progress bar of that check
     fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
+    workers:int=0,            # DataLoader worker processes (on a GPU, enough to keep it busy)
+    by_slide:bool|None=None,  # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV)
 )->DataLoaders:
     "DataLoaders for training from a data folder, checked up front, with their provenance in `dls.pcam_data`"
-    if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold)
+    if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)
     src, valid_src, vp = _train_sources(data, valid_pct, fold)
-    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold)
-    by_slide, kind = src.groups is not None, ('by slide' if src.groups is not None else 'stratified')
+    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold, num_workers=workers, by_slide=by_slide)
+    by_slide = src.groups is not None if by_slide is None else by_slide
+    kind = 'by slide' if by_slide else 'stratified'
     how = ("PCam's official valid split" if valid_src is not None else f"fold {fold[0] + 1} of {fold[1]} held out, {kind}, seed {seed}" if fold
            else f"{vp:.0%} held out {kind}, seed {seed}")
     pos = lambda ds: round(float(dls.src.labels[np.asarray(ds.items)].mean()), 4)
@@ -138,6 +142,22 @@ PRETRAINED_LR = 1e-3      # one-cycle peak learning rate for a network starting 
 PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: the most that fit about 15 minutes on 2 cores (cross-validated: `02b_train.bench`)
 SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
 SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2 cores in bf16 (`training_precision`), cross-validated over 3 seeds
+
+# %% ../nbs/02a_train.ipynb #c6a9bc8f
+RECIPES = {   # what `--recipe` sets, for the options not given explicitly
+    'light': dict(frac=0.01),
+    'heavy': dict(arch='resnet50', pretrained='yes', epochs=8, bs=256, lr=2e-3, workers=8),
+}
+
+# %% ../nbs/02a_train.ipynb #1476a6c5
+def recipe_settings(
+    recipe:str|None=None,   # 'light', 'heavy' (`RECIPES`) or None
+    **given,                # settings as given: None or 'auto' means not given
+)->dict:                    # the same keys: as given, or the recipe's where not given
+    "Settings with a recipe's values filled in where none was given (an explicit option always wins)"
+    if recipe is not None and recipe not in RECIPES: raise ValueError(f"unknown recipe {recipe!r}: use one of {', '.join(RECIPES)}")
+    r = RECIPES.get(recipe, {})
+    return {k: r[k] if k in r and (v is None or v == 'auto') else v for k, v in given.items()}
 
 # %% ../nbs/02a_train.ipynb #49650507
 def _plot_history(vals, fn):
@@ -217,11 +237,13 @@ def fit_best(
     return kb
 
 # %% ../nbs/02a_train.ipynb #b4663c51
+HISTORY = ('train_loss', 'valid_loss', 'roc_auc', 'accuracy')   # the columns of a run's history
+
 def fit_history(
     learn:Learner,  # a fitted Learner
 )->list:            # one dict per epoch: train_loss, valid_loss, roc_auc, accuracy
     "The per-epoch numbers of the last fit (read them before any `get_preds`, which replaces them)"
-    return [dict(zip(['train_loss', 'valid_loss', 'roc_auc', 'accuracy'], map(float, v))) for v in learn.recorder.values]
+    return [dict(zip(HISTORY, map(float, v))) for v in learn.recorder.values]
 
 # %% ../nbs/02a_train.ipynb #db236e71
 def valid_predictions(
@@ -267,14 +289,16 @@ def save_run(
     return Path(out)
 
 # %% ../nbs/02a_train.ipynb #9e0e2b96
+CHECKPOINT = 'checkpoint.pt'   # in a run's output folder while it trains: what `--resume` continues from (removed when the run ends)
+
 def train(
-    data:str|Path,               # data folder: Kaggle layout, official HDF5 files or class subfolders
+    data:str|Path|None,          # data folder: Kaggle layout, official HDF5 files or class subfolders (None with `resume`: the interrupted run's)
     out:str|Path,                # output folder: model files, metrics.json, plots
     arch:str='auto',             # one of `ARCHS`; 'auto': ResNet-18 from torchvision's ImageNet weights if available, else EfficientNet-Lite0 (`resolve_arch`)
     epochs:int|str='auto',       # epochs of one-cycle training; 'auto': `PRETRAINED_EPOCHS` from ImageNet weights, `SCRATCH_EPOCHS` from scratch
-    bs:int=BS,                   # batch size
+    bs:int|None=None,            # batch size; None: the recipe's, else `BS`
     lr:str|float='auto',         # learning rate; 'auto': `PRETRAINED_LR` or `SCRATCH_LR` (measured defaults); 'find': `lr_find`'s suggestion
-    frac:float=1.0,              # stratified share of the data to use (0.01: a 1 % prototype)
+    frac:float|None=None,        # stratified share of the data to use (0.01: a 1 % prototype); None: the recipe's, else all
     seed:int=SEED,               # seed of the split, subsample, initialisation and augmentation
     pretrained:str|bool='auto',  # 'auto', 'yes' or 'no': start from ImageNet weights
     valid_pct:float|None=None,   # held-out share (default `VALID_PCT`; PCam's own valid split for the HDF5 files)
@@ -288,36 +312,72 @@ def train(
     keep_best:bool=True,         # keep the best epoch by validation AUC (its AUC is then a validation number); False: the last epoch
     tta:bool=False,              # also report the validation AUC with dihedral test-time augmentation (8 more passes)
     precision:str='auto',        # 'fp32', 'bf16' (autocast, `BF16Autocast`), or 'auto': bf16 where it trains faster (`training_precision`)
+    recipe:str|None=None,        # 'light' or 'heavy' (`RECIPES`): settings for the options not given
+    workers:int|None=None,       # DataLoader worker processes; None: the recipe's, else 0
+    resume:bool=False,           # continue the interrupted run in `out` from its last completed epoch, with its settings (`CHECKPOINT`)
+    by_slide:bool|None=None,     # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV); False: by patch
 )->dict:                         # the metrics written to metrics.json
-    "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`"
+    "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`; under `torchrun` or `accelerate launch`, on every process"
     t0, c0 = time.time(), time.process_time()
     show = bars_wanted() if show is None else show
-    out, arch = check_out(out, force), (arch if arch == 'auto' else check_arch(arch))
-    if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold)   # the data before the weights: cheap to check, and the user's to fix
-    arch, arch_from = resolve_arch(arch, pretrained, weights_url)
-    if arch_from != 'requested' and str(pretrained).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
-    pre = resolve_pretrained(arch, pretrained, weights_url)
+    dist_state()   # the process group, when torchrun or accelerate launch started this process
+    out, ck, main = Path(out), None, rank_distrib() == 0
+    if resume:   # the interrupted run's settings, resolved as they were (lr_find is not run again)
+        ck = load_checkpoint(out/CHECKPOINT); a = ck['meta']['args']
+        data, arch, epochs, bs, lr, frac, seed, pretrained, valid_pct, patience, weights_url, keep_best, tta, precision, workers, recipe, by_slide = (data or a['data'],
+            *(a[k] for k in ('arch', 'epochs', 'bs', 'lr', 'frac', 'seed', 'pretrained', 'valid_pct', 'patience', 'weights_url', 'keep_best', 'tta', 'precision', 'workers', 'recipe', 'by_slide')))
+        fold = tuple(a['fold']) if a['fold'] else None
+    elif data is None: raise ValueError("no data folder given (data, --data)")
+    else: out = on_main(check_out, out, force)
+    s = recipe_settings(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, lr=lr, frac=frac, workers=workers)
+    arch, pretrained, epochs, lr = s['arch'], s['pretrained'], s['epochs'], s['lr']
+    bs, frac, workers = s['bs'] or BS, 1.0 if s['frac'] is None else s['frac'], s['workers'] or 0
+    if arch != 'auto': arch = check_arch(arch)
+    if verify: on_main(check_data, data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)   # the data before the weights: cheap to check, and the user's to fix
+    arch, arch_from = on_main(resolve_arch, arch, pretrained, weights_url)   # rank 0 fetches the weights; the others then find them cached
+    if main and arch_from != 'requested' and str(pretrained).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
+    pre = on_main(resolve_pretrained, arch, pretrained, weights_url)
     epochs, epochs_from = default_epochs(epochs, pre['used'])
     set_seed(seed, reproducible=True)
-    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold)
+    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold, workers=workers, by_slide=by_slide)
+    if ck and ck['meta']['valid_sha256'] != dls.pcam_data['valid_sha256']:
+        raise ValueError(f"{data}: not the data the interrupted run in {out} trained on (its validation patches differ)")
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
-        lr, lr_from = choose_lr(learn, lr, out/'lr_find.png', show)
+        lr, lr_from = (lr, ck['meta']['run']['lr_from']) if ck else on_main(choose_lr, learn, lr, out/'lr_find.png', show)
         prec = training_precision(precision, arch, next(learn.model.parameters()).device)
-        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience, keep_best=keep_best, precision=prec)
+        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience,
+                   keep_best=keep_best, precision=prec, workers=workers, processes=max(1, num_distrib()), recipe=recipe)
+        if recipe: run['recipe_settings'] = {k: s[k] for k in RECIPES[recipe]}   # the recipe's values, or the explicit ones that won over them
+        if ck: run.update({k: ck['meta']['run'][k] for k in ('arch_from', 'epochs_from')}, resumed_after_epoch=ck['epochs_done'])
         meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
+        args = dict(data=str(Path(data).absolute()), arch=arch, epochs=epochs, bs=bs, lr=lr, frac=frac, seed=seed, pretrained='yes' if pre['used'] else 'no',
+                    valid_pct=valid_pct, patience=patience, weights_url=weights_url, fold=list(fold) if fold else None, keep_best=keep_best, tta=tta,
+                    precision=prec, workers=workers, recipe=recipe, by_slide=by_slide)
+        more = [Checkpoint(out/CHECKPOINT, dict(args=args, run=run, valid_sha256=dls.pcam_data['valid_sha256']))] + ([BF16Autocast()] if prec == 'bf16' else [])
+        done = 0
+        if ck: restore_checkpoint(learn, ck); more.append(ResumeFrom(ck, epochs)); done = ck['epochs_done']
         best = lambda l, kb: save_model(l, out, dict(meta, metrics=dict(roc_auc=kb.best, epoch=kb.n_epochs)), pkl=False, overwrite=True)
-        kb = fit_best(learn, epochs, lr, patience, best if keep_best else None, ([BF16Autocast()] if prec == 'bf16' else []) + list(cbs or []), show, keep_best)
-        hist = fit_history(learn)   # before `valid_predictions`: its get_preds replaces the recorder's values
-        vp = valid_predictions(learn, tta)
-        m = valid_report(vp) | dict(best_epoch=kb.best_n, epoch_used=kb.best_n if keep_best else kb.n_epochs, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
-                                    cpu_seconds=round(time.process_time() - c0, 1), history=hist)
-        run.update(train_seconds=m['train_seconds'])
-        save_run(learn, out, m, meta, vp)
-        return m
+        with distrib_fit(learn):
+            kb = fit_best(learn, epochs - done, lr, patience, best if keep_best and main else None, more + list(cbs or []), show, keep_best)
+        hist = [dict(zip(HISTORY, r)) for r in (ck['values'] if ck else [])] + fit_history(learn)   # before `valid_predictions`: its get_preds replaces the recorder's values
+        if distributed():
+            n = dls.pcam_data['n_train']
+            print(f"pcam_train: rank {rank_distrib()} of {num_distrib()} trained {kb.n_epochs - done} epochs, each on its shard of the batches "
+                  f"(about {-(-n//num_distrib())} of the {n} training patches)", file=sys.stderr, flush=True)
+        def report():   # rank 0, as one process: the whole validation set, the threshold, the files
+            vp = valid_predictions(learn, tta)
+            m = valid_report(vp) | dict(best_epoch=kb.best_n, epoch_used=kb.best_n if keep_best else kb.n_epochs, epochs_run=kb.n_epochs, train_seconds=round(time.time() - t0, 1),
+                                        cpu_seconds=round(time.process_time() - c0, 1), history=hist)
+            run.update(train_seconds=m['train_seconds'])
+            save_run(learn, out, m, meta, vp)
+            (out/CHECKPOINT).unlink(missing_ok=True)   # finished: nothing left to resume
+            return m
+        return on_main(report)
+
 
 # %% ../nbs/02a_train.ipynb #f3d39c36
-@delegates(train, but=['fold', 'out', 'force', 'verify', 'show', 'seed', 'keep_best'])
+@delegates(train, but=['fold', 'out', 'force', 'verify', 'show', 'seed', 'keep_best', 'resume'])
 def train_cv(
     data:str|Path,          # data folder: Kaggle layout, official HDF5 files (their train split) or class subfolders
     out:str|Path,           # the ensemble folder: fold-1 ... fold-K model folders, model.json, cv.json, oof_predictions.csv
@@ -330,18 +390,25 @@ def train_cv(
 )->dict:                    # the cross-validation metrics (also in cv.json)
     "K-fold cross-validation: K models, the out-of-fold AUC with its interval and a per-fold table; the models saved as one ensemble"
     if folds < 2: raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
-    t0, out = time.time(), check_out(out, force)
+    t0, out = time.time(), on_main(check_out, out, force)
     show = bars_wanted() if show is None else show
-    if verify: check_data(data, None, kwargs.get('frac', 1.0), seed, kwargs.get('bs', BS), True, show, (0, folds))   # once, before the weights
-    arch, arch_from = resolve_arch(kwargs.pop('arch', 'auto'), kwargs.get('pretrained', 'auto'), kwargs.get('weights_url'))   # once, for every fold
-    if arch_from != 'requested' and str(kwargs.get('pretrained', 'auto')).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
-    names, rows, oof = [f'fold-{k + 1}' for k in range(folds)], [], []
+    s = recipe_settings(kwargs.get('recipe'), frac=kwargs.get('frac'), bs=kwargs.get('bs'), arch=kwargs.pop('arch', 'auto'), pretrained=kwargs.get('pretrained', 'auto'))
+    if verify: on_main(check_data, data, None, 1.0 if s['frac'] is None else s['frac'], seed, s['bs'] or BS, True, show, (0, folds))   # once, before the weights
+    arch, arch_from = on_main(resolve_arch, s['arch'], s['pretrained'], kwargs.get('weights_url'))   # once, for every fold
+    if rank_distrib() == 0 and arch_from != 'requested' and str(s['pretrained']).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
+    names, ms = [f'fold-{k + 1}' for k in range(folds)], []
     for k, name in enumerate(names):
-        m = train(data, out/name, arch, fold=(k, folds), seed=seed, force=force, verify=False, show=show, keep_best=False, **kwargs)
+        ms.append(train(data, out/name, arch, fold=(k, folds), seed=seed, force=force, verify=False, show=show, keep_best=False, **kwargs))
+        if rank_distrib() == 0: print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={ms[-1]['roc_auc']:.4f} (n={ms[-1]['n_valid']})", flush=True)
+    return on_main(_cv_summary, out, names, ms, seed, arch_from, t0)
+
+def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
+    "The out-of-fold AUC and the ensemble folder of `train_cv`, from its fold models' files (rank 0 only)"
+    folds, rows, oof = len(names), [], []
+    for k, (name, m) in enumerate(zip(names, ms)):
         run = json.loads((out/name/'model.json').read_text())['run']
         rows.append(dict(fold=k + 1, n_valid=m['n_valid'], roc_auc=m['roc_auc'], best_epoch=m['best_epoch'], epoch_used=m['epoch_used'], lr=run['lr'], train_seconds=m['train_seconds']))
         oof.append(pd.read_csv(out/name/'valid_predictions.csv', dtype={'id': str}).assign(fold=k + 1))
-        print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={m['roc_auc']:.4f} (n={m['n_valid']})", flush=True)
     oof = pd.concat(oof, ignore_index=True)
     auc, lo, hi = auc_ci(oof.label, oof.p)
     tta = dict(zip(['oof_auc_tta', 'oof_auc_tta_ci_low', 'oof_auc_tta_ci_high'], auc_ci(oof.label, oof.p_tta))) if 'p_tta' in oof else {}
@@ -362,22 +429,29 @@ def train_cv(
 # %% ../nbs/02a_train.ipynb #28f7c75e
 @delegates(train, but=['show', 'cbs', 'fold'])
 def _train_cmd(
-    data:str,                 # data folder: Kaggle layout, official HDF5 files or class subfolders
+    data:str|None=None,       # data folder: Kaggle layout, official HDF5 files or class subfolders (required unless --resume)
     out:str='pcam_model',     # output folder
+    resume:str|None=None,     # the output folder of an interrupted run: continue it from its last completed epoch, with its settings
     folds:int=1,              # K > 1: K-fold cross-validation; the K fold models are saved as one ensemble in --out
     quiet:bool=False,         # no progress bars, one line per epoch (always so when the output is a log file or a pipe)
     **kwargs,
 ):
     "Train a PCam classifier and save it (safetensors + JSON, and fastai .pkl) with metrics and plots"
+    if resume:
+        if folds > 1: raise ValueError("--resume continues one run; a cross-validation's folds are separate runs (resume the fold's folder)")
+        out = resume
+    elif data is None: raise ValueError("--data is required (or --resume OUT to continue an interrupted run)")
     if folds > 1:
         if kwargs.pop('valid_pct', None) is not None: raise ValueError("--valid-pct and --folds exclude each other: each fold is the validation part once")
         kwargs.pop('keep_best', None)   # cross-validation keeps every fold's last epoch: nothing is chosen on the patches that score it
         cv = train_cv(data, out, folds, show=False if quiet else None, **kwargs)
+        if rank_distrib(): return cv
         tta = f"(with TTA {cv['oof_auc_tta']:.4f} [{cv['oof_auc_tta_ci_low']:.4f}, {cv['oof_auc_tta_ci_high']:.4f}]) " if 'oof_auc_tta' in cv else ''
         print(f"pcam_train: {folds}-fold cross-validation: out-of-fold roc_auc={cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] {tta}"
               f"n={cv['n']}, fold AUCs {cv['fold_auc_mean']:.4f} +- {cv['fold_auc_sd']:.4f}, time={cv['train_seconds']:.0f}s; ensemble model={out}")
         return cv
-    m = train(data, out, show=False if quiet else None, **kwargs)
+    m = train(data, out, show=False if quiet else None, resume=bool(resume), **kwargs)
+    if rank_distrib(): return m   # one report for a distributed run: rank 0's
     print(f"pcam_train: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} "
           f"best_epoch={m['best_epoch']}/{m['epochs_run']} time={m['train_seconds']:.0f}s model={out}")
     return m

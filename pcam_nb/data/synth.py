@@ -43,14 +43,14 @@ def _stamp(canvas, cy, cx, r, rng, irr, val, texture=0.0):
     return (slice(y0, y1), slice(x0, x1)), a > 0.5
 
 # %% ../../nbs/01_data.synth.ipynb #9d522c25
-def _tumour_cluster(rng, kind, S):
+def _tumour_cluster(rng, kind, S, scale=1.0):
     "Haematoxylin density and mask of a tumour cluster placed to satisfy `kind` (1: touches the centre, 2: clear of it)"
     t, l, b, r = center_box(S)
     for _ in range(100):
         h, m = np.zeros((S, S)), np.zeros((S, S), bool)
         cy, cx = rng.uniform(t-2, b+2, 2) if kind == 1 else rng.uniform(-4, S+4, 2)
         for _ in range(rng.integers(3, 14)):
-            res = _stamp(h, cy+rng.normal(0, 7), cx+rng.normal(0, 7), rng.uniform(3.5, 6.5), rng, 0.28,
+            res = _stamp(h, cy+rng.normal(0, 7), cx+rng.normal(0, 7), rng.uniform(3.5, 6.5)*scale, rng, 0.28,
                          rng.uniform(0.7, 1.2), texture=0.6)
             if res: m[res[0]] |= res[1]
         if kind == 1 and m[t:b, l:r].any(): return h, m
@@ -70,7 +70,7 @@ def _lymph_aggregate(h, rng):
 def synth_patch(
     rng:np.random.Generator,  # random source (seeded by the caller)
     kind:int,                 # 0 negative, 1 positive (tumour in the centre), 2 hard negative (tumour outside it)
-    stain:dict|None=None,     # a `synth_stain`; default: a fresh random one
+    stain:dict|None=None,     # a `synth_stain` (with a slide's look, if any); default: a fresh random one
     sz:int=PATCH_SZ,          # side in pixels
 )->tuple:                     # (HxWx3 uint8 image, HxW bool tumour mask)
     "One H&E-like patch of the given `kind`, with the mask of its tumour nuclei"
@@ -83,14 +83,14 @@ def synth_patch(
     if rng.random() < 0.3: _stamp(hole, *rng.uniform(0, sz, 2), rng.uniform(10, 35), rng, 0.2, 1.0)
     hole = ndimage.gaussian_filter(hole, 1.5)
     h = np.zeros((sz, sz))
-    dens = rng.choice([15, 60, 150, 300])
+    dens = int(rng.choice([15, 60, 150, 300])*s.get('dens', 1.0))   # a slide's look (`synth_pcam(slide_look=)`) scales density and sizes
     for _ in range(rng.integers(dens//2, dens+1)):
-        _stamp(h, *rng.uniform(0, sz, 2), rng.uniform(1.6, 3.0), rng, 0.12, rng.uniform(0.5, 1.1))
+        _stamp(h, *rng.uniform(0, sz, 2), rng.uniform(1.6, 3.0)*s.get('nuc', 1.0), rng, 0.12, rng.uniform(0.5, 1.1))
     if rng.random() < 0.5: _lymph_aggregate(h, rng)
     h *= 1 - 0.8*hole
     mask = np.zeros((sz, sz), bool)
     if kind:
-        th, mask = _tumour_cluster(rng, kind, sz)
+        th, mask = _tumour_cluster(rng, kind, sz, s.get('tum', 1.0))
         h = np.maximum(h, th*rng.uniform(0.6, 1.0))
     h = ndimage.gaussian_filter(h, 0.6)*s['h_str']
     od = h[..., None]*h_vec + np.clip(e*(1-hole), 0.02, None)[..., None]*e_vec*0.9
@@ -114,11 +114,16 @@ def synth_pcam(
     n_slides:int=8,      # patches are spread over this many slides, each with its own staining
     start:int=0,         # index of the first patch: `synth_pcam(n, s, start=k)` continues a set in blocks
     tumour_slides:float|None=None, # share of slides that hold metastases; the others hold no tumour at all (as Camelyon's normal slides); None: tumour on every slide
+    slide_look:float=0.0, # how much slides differ beyond their staining, as patients do: each scales its nuclei's size, its cell density and its tumour cells' size by up to this share
 )->pd.DataFrame:         # columns x (HxWx3 uint8), y, kind, wsi, id
     "`n` synthetic PCam patches with labels, kinds (0 neg, 1 pos, 2 hard neg), slide ids and Kaggle-style ids"
     if n < 0 or not (0 <= pos_frac and 0 <= hard_frac and pos_frac + hard_frac <= 1):
         raise ValueError(f"need n >= 0 and fractions in [0,1] summing to at most 1, got n={n}, {pos_frac}, {hard_frac}")
     stains = [synth_stain(np.random.default_rng([seed, 10**9 + s])) for s in range(n_slides)]
+    if slide_look:   # from streams of their own: the stains (and every patch of a slide without a look) stay as they were
+        for s, st in enumerate(stains):
+            u = np.random.default_rng([seed, 2*10**9 + s]).uniform(-1, 1, 3)
+            st.update(nuc=1 + slide_look*u[0], dens=max(0.2, 1 + 1.5*slide_look*u[1]), tum=1 + slide_look*u[2])
     rows = []
     for i in range(start, start + n):
         rng = np.random.default_rng([seed, i])   # one stream per patch: blocks and subsets agree
