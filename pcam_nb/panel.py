@@ -331,7 +331,8 @@ def _show(self:PCamPanel):
         return
     self.view.layout.display = ''
     if r['kind'] == 'patch':
-        cam = gradcam(self.model, self.info, r['image'])[0] if self.cam.value else None
+        if self.cam.value and 'cam' not in r: r['cam'] = gradcam(self.model, self.info, r['image'])[0]   # once per scoring: a threshold change only redraws
+        cam = r['cam'] if self.cam.value else None
         self.view.value = patch_png(r['image'], r['p'], thr, cam)
         self.info_line.value = f"<b>{html.escape(r['name'])}</b>: P(tumour) {r['p']:.4f}, call <b>{call(r['p'], thr)}</b>" + (' (TTA)' if r['tta'] else '')
     else:
@@ -371,7 +372,9 @@ def check_app(
 )->dict:                     # the model's model.json
     "What can go wrong before Voila starts: the model folder (it must load) and the port (it must be free)"
     try: _, info = load_model(model)
-    except Exception as e: raise ValueError(f"{model}: not a usable model folder ({e})") from None
+    except Exception as e:
+        m = str(e)   # load_model's messages name the file already: said once
+        raise ValueError(m if str(Path(model)) in m else f"{model}: not a usable model folder ({m})") from None
     with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
         try: s.bind((host, port))
         except OSError as e: raise OSError(f"port {port} on {host} is not free ({e.strerror}): choose another with --port") from None

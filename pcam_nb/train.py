@@ -363,7 +363,8 @@ def train(
         hist = [dict(zip(HISTORY, r)) for r in (ck['values'] if ck else [])] + fit_history(learn)   # before `valid_predictions`: its get_preds replaces the recorder's values
         if distributed():
             n = dls.pcam_data['n_train']
-            print(f"pcam_train: rank {rank_distrib()} of {num_distrib()} trained {kb.n_epochs - done} epochs, each on its shard of the batches "
+            k = kb.n_epochs - done
+            print(f"pcam_train: rank {rank_distrib()} of {num_distrib()} trained {k} epoch{'s' * (k != 1)}, each on its shard of the batches "
                   f"(about {-(-n//num_distrib())} of the {n} training patches)", file=sys.stderr, flush=True)
         def report():   # rank 0, as one process: the whole validation set, the threshold, the files
             vp = valid_predictions(learn, tta)
