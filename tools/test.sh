@@ -51,7 +51,7 @@ echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
 # the walkthrough once more, through the environment's Jupyter kernel as a student's Jupyter runs it (nbclient)
 echo "== tools/kernel_test.py: the walkthrough in a python3 kernel" >&2
-python tools/kernel_test.py || status=1
+python tools/kernel_test.py --flags "$flags" || status=1
 echo "== tools/lab_test.py: JupyterLab as README's tools/lab.sh starts it" >&2
 python tools/lab_test.py || status=1
 # the browser test of pcam_app (a real Voila server and headless Chromium): always in CI (.ci/run installs chromium)
