@@ -7,7 +7,7 @@ Waits for the address it prints (http://127.0.0.1:PORT/lab?token=...), then asks
 JupyterLab page, the `python3` kernelspec and the walkthrough notebook; starts a kernel and deletes it again. Stops the
 server (and everything it started) at the end, prints the time and exits 1 when anything is missing.
 """
-import json, os, re, signal, socket, subprocess, sys, threading, time, urllib.request
+import json, os, re, signal, socket, subprocess, sys, threading, time, urllib.error, urllib.request
 from pathlib import Path
 
 root = Path(__file__).resolve().parent.parent
@@ -34,7 +34,12 @@ def main()->int:
         if url is None: print('lab_test: no address printed\n' + ''.join(log[-30:]), file=sys.stderr); return 1
         base, tok = url.split('/lab?token=')
         q = f'?token={tok}'
-        st, page = get(url)
+        for _ in range(60):   # the address is logged a moment before the port answers on a busy machine
+            try: st, page = get(url); break
+            except urllib.error.URLError as e:
+                if 'refused' not in str(e): raise
+                time.sleep(0.5)
+        else: print('lab_test: the printed address never answered\n' + ''.join(log[-30:]), file=sys.stderr); return 1
         assert st == 200 and b'JupyterLab' in page, 'the JupyterLab page'
         specs = json.loads(get(f'{base}/api/kernelspecs{q}')[1])
         assert 'python3' in specs['kernelspecs'], f"no python3 kernel: {list(specs['kernelspecs'])}"
