@@ -9,25 +9,15 @@ under nbdev_test (a magic the kernel lacks, a module only nbdev imports, a kerne
 fails here. As in nbdev_test, cells flagged with a directive of settings.ini's tst_flags (`#| slow`) are left out unless
 --flags names it. The notebook runs from its own folder and is never written back; prints the time and exits 1 on an error.
 """
-import argparse, re, sys, time
+import argparse, sys, time
 from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
 from nbdev.config import get_config
+from run_nb import flags   # the directive words of a cell: one definition for both tools (tools/ is on sys.path when run as a script)
 SKIP = set(get_config().tst_flags.split())   # settings.ini's tst_flags (slow, sample): cells that run only when asked for
-
-def flags(src:str)->set:
-    "The directive words at the top of a cell (`#| slow` -> {'slow'})"
-    out = set()
-    for line in src.splitlines():
-        m = re.match(r'\s*#\|\s*(.*)', line)
-        if not m:
-            if line.strip(): break
-            continue
-        out |= set(m.group(1).split())
-    return out
 
 def run(fn, timeout=900, force=()):
     "Execute `fn` top to bottom in a fresh `python3` kernel (without the cells of flags not in `force`); the seconds it took"
