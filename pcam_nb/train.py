@@ -11,7 +11,7 @@ from fastai.vision.all import *
 
 from .core import *
 from .data.readers import read_pcam, read_h5, H5Patches, PatchError, verify as verify_patches
-from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_sizes
+from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_sizes, STAIN
 from .data.synth import synth_pcam, save_h5
 from .learner import *
 from .metrics import pick_threshold, binary_metrics, auc_ci
@@ -120,11 +120,12 @@ def train_dls(
     fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
     workers:int=0,            # DataLoader worker processes (on a GPU, enough to keep it busy)
     by_slide:bool|None=None,  # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV)
+    stain:float=STAIN,        # stain jitter strength of the training augmentation (`pcam_batch_tfms`); 0: D4 only
 )->DataLoaders:
     "DataLoaders for training from a data folder, checked up front, with their provenance in `dls.pcam_data`"
     if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)
     src, valid_src, vp = _train_sources(data, valid_pct, fold)
-    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold, num_workers=workers, by_slide=by_slide)
+    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold, num_workers=workers, by_slide=by_slide, stain=stain)
     by_slide = src.groups is not None if by_slide is None else by_slide
     kind = 'by slide' if by_slide else 'stratified'
     how = ("PCam's official valid split" if valid_src is not None else f"fold {fold[0] + 1} of {fold[1]} held out, {kind}, seed {seed}" if fold
@@ -316,6 +317,7 @@ def train(
     workers:int|None=None,       # DataLoader worker processes; None: the recipe's, else 0
     resume:bool=False,           # continue the interrupted run in `out` from its last completed epoch, with its settings (`CHECKPOINT`)
     by_slide:bool|None=None,     # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV); False: by patch
+    stain:float=STAIN,           # stain jitter strength of the training augmentation (`pcam_batch_tfms`); 0: D4 only
 )->dict:                         # the metrics written to metrics.json
     "Train a PCam classifier on `data` and write the best epoch's model, metrics and plots to `out`; under `torchrun` or `accelerate launch`, on every process"
     t0, c0 = time.time(), time.process_time()
@@ -326,7 +328,7 @@ def train(
         ck = load_checkpoint(out/CHECKPOINT); a = ck['meta']['args']
         data, arch, epochs, bs, lr, frac, seed, pretrained, valid_pct, patience, weights_url, keep_best, tta, precision, workers, recipe, by_slide = (data or a['data'],
             *(a[k] for k in ('arch', 'epochs', 'bs', 'lr', 'frac', 'seed', 'pretrained', 'valid_pct', 'patience', 'weights_url', 'keep_best', 'tta', 'precision', 'workers', 'recipe', 'by_slide')))
-        fold = tuple(a['fold']) if a['fold'] else None
+        fold, stain = tuple(a['fold']) if a['fold'] else None, a.get('stain', STAIN)
     elif data is None: raise ValueError("no data folder given (data, --data)")
     else: out = on_main(check_out, out, force)
     s = recipe_settings(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, lr=lr, frac=frac, workers=workers)
@@ -339,21 +341,21 @@ def train(
     pre = on_main(resolve_pretrained, arch, pretrained, weights_url)
     epochs, epochs_from = default_epochs(epochs, pre['used'])
     set_seed(seed, reproducible=True)
-    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold, workers=workers, by_slide=by_slide)
+    dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold, workers=workers, by_slide=by_slide, stain=stain)
     if ck and ck['meta']['valid_sha256'] != dls.pcam_data['valid_sha256']:
         raise ValueError(f"{data}: not the data the interrupted run in {out} trained on (its validation patches differ)")
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = (lr, ck['meta']['run']['lr_from']) if ck else on_main(choose_lr, learn, lr, out/'lr_find.png', show)
         prec = training_precision(precision, arch, next(learn.model.parameters()).device)
-        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, seed=seed, patience=patience,
+        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, stain=stain, seed=seed, patience=patience,
                    keep_best=keep_best, precision=prec, workers=workers, processes=max(1, num_distrib()), recipe=recipe)
         if recipe: run['recipe_settings'] = {k: s[k] for k in RECIPES[recipe]}   # the recipe's values, or the explicit ones that won over them
         if ck: run.update({k: ck['meta']['run'][k] for k in ('arch_from', 'epochs_from')}, resumed_after_epoch=ck['epochs_done'])
         meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
         args = dict(data=str(Path(data).absolute()), arch=arch, epochs=epochs, bs=bs, lr=lr, frac=frac, seed=seed, pretrained='yes' if pre['used'] else 'no',
                     valid_pct=valid_pct, patience=patience, weights_url=weights_url, fold=list(fold) if fold else None, keep_best=keep_best, tta=tta,
-                    precision=prec, workers=workers, recipe=recipe, by_slide=by_slide)
+                    precision=prec, workers=workers, recipe=recipe, by_slide=by_slide, stain=stain)
         more = [Checkpoint(out/CHECKPOINT, dict(args=args, run=run, valid_sha256=dls.pcam_data['valid_sha256']))] + ([BF16Autocast()] if prec == 'bf16' else [])
         done = 0
         if ck: restore_checkpoint(learn, ck); more.append(ResumeFrom(ck, epochs)); done = ck['epochs_done']

@@ -11,8 +11,8 @@ from ..core import *
 from .readers import PatchError, FilePatches, H5Patches, read_kaggle, read_h5, read_folder
 
 # %% auto #0
-__all__ = ['TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx', 'subsample',
-           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
+__all__ = ['STAIN', 'TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx',
+           'subsample', 'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -88,14 +88,17 @@ class HEDJitter(Transform):
         return hed_jitter(x, alpha, beta)
 
 # %% ../../nbs/01b_data.block.ipynb #ae87f39f
+STAIN = 0.05   # `HEDJitter` strength of the defaults: each stain scaled by U(1-0.05, 1+0.05), shifted by U(-0.02, 0.02)
+
 def pcam_batch_tfms(
     aug:bool=True,           # D4 + HED stain jitter on the training set
     norm:str|None='pcam',    # normalise with 'pcam' or 'imagenet' statistics, or None
-    sigma:float=0.05,        # `HEDJitter` strength
+    sigma:float=STAIN,       # stain jitter strength: `HEDJitter(sigma, bias=0.4*sigma)`; 0: D4 only
 )->list:
     "Batch transforms for PCam: uint8 -> float, D4 and stain jitter (train only), normalisation"
+    if not 0 <= sigma < 1: raise ValueError(f"stain jitter strength must be in [0, 1), not {sigma}")
     tfms = [IntToFloatTensor()]
-    if aug: tfms += [D4(), HEDJitter(sigma)]
+    if aug: tfms += [D4()] + ([HEDJitter(sigma, 0.4*sigma)] if sigma else [])
     if norm == 'pcam': tfms.append(Normalize.from_stats(PCAM_MEAN, PCAM_STD))
     elif norm == 'imagenet': tfms.append(Normalize.from_stats(*imagenet_stats))
     elif norm is not None: raise ValueError(f"norm must be 'pcam', 'imagenet' or None, not {norm!r}")
@@ -263,6 +266,7 @@ def pcam_dls(
     seed:int=SEED,            # seed of the split and the subsample
     bs:int=BS,                # batch size
     aug:bool=True,            # D4 + stain jitter on the training set
+    stain:float=STAIN,        # stain jitter strength (`pcam_batch_tfms`' sigma); 0: D4 only
     norm:str|None='pcam',     # 'pcam' or 'imagenet' statistics
     num_workers:int=0,        # DataLoader worker processes
     fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
@@ -274,7 +278,7 @@ def pcam_dls(
     check_sizes(np.delete(y, valid), y[valid], bs)
     dblock = DataBlock(blocks=(TransformBlock(type_tfms=_ToPatch()), CategoryBlock(vocab=[0, 1])),
                        get_x=_Item(allsrc), get_y=_Item(allsrc.labels),
-                       splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm))
+                       splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm, stain))
     dls = dblock.dataloaders(items.tolist(), bs=bs, num_workers=num_workers, **kwargs)
     dls.src = allsrc   # the patch source the items index into (for summaries and predictions)
     return dls
