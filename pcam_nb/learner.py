@@ -457,10 +457,13 @@ class ResumeFrom(Callback):
         if self.n_epoch != self.total - self.done:
             raise ValueError(f"{self.done} of {self.total} epochs are done: resume with fit_one_cycle({self.total - self.done}, ...), not {self.n_epoch}")
         self.learn.epoch_offset, self.learn.epochs_total, self.learn.prior_values = self.done, self.total, self.ck['values']
-    def before_epoch(self):
-        if self.epoch: return
+        self._trackers()   # (again before the first epoch, after the callbacks' own before_fit; here for a fit with no epoch left)
+    def _trackers(self):
         for cb in self.cbs:   # the best so far, early stopping's count
             for k, v in self.ck['trackers'].get(type(cb).__name__, {}).items(): setattr(cb, k, v)
+    def before_epoch(self):
+        if self.epoch: return
+        self._trackers()
         set_rng_states(self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
         sl = self.ck['smooth_loss']; self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = sl['count'], sl['val']
     def before_batch(self):

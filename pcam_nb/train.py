@@ -18,10 +18,10 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT', 'check_out',
-           'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings', 'train_learner',
-           'choose_lr', 'default_epochs', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run',
-           'train', 'train_cv', 'pcam_train_cli', 'pcam_demo_cli']
+__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT', 'CV_RUN',
+           'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
+           'train_learner', 'choose_lr', 'default_epochs', 'fit_best', 'fit_history', 'valid_predictions',
+           'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli', 'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -380,30 +380,48 @@ def train(
 
 
 # %% ../nbs/02a_train.ipynb #f3d39c36
+CV_RUN = 'cv_run.json'   # in a cross-validation's ensemble folder while it trains: its settings, for `train_cv(resume=True)` (removed when it ends)
+
 @delegates(train, but=['fold', 'out', 'force', 'verify', 'show', 'seed', 'keep_best', 'resume'])
 def train_cv(
-    data:str|Path,          # data folder: Kaggle layout, official HDF5 files (their train split) or class subfolders
+    data:str|Path|None,     # data folder: Kaggle layout, official HDF5 files (their train split) or class subfolders (None with `resume`)
     out:str|Path,           # the ensemble folder: fold-1 ... fold-K model folders, model.json, cv.json, oof_predictions.csv
     folds:int=5,            # K: the number of folds (and models)
     seed:int=SEED,          # seed of the folds and of every fold's training
     force:bool=False,       # replace a model already in `out`
     verify:bool=True,       # read every patch first (once, for all folds)
     show:bool|None=None,    # progress bars; None: in a notebook or terminal, else one line per epoch
+    resume:bool=False,      # continue the interrupted cross-validation in `out` with its settings: finished folds kept, the interrupted one resumed
     **kwargs,
 )->dict:                    # the cross-validation metrics (also in cv.json)
     "K-fold cross-validation: K models, the out-of-fold AUC with its interval and a per-fold table; the models saved as one ensemble"
-    if folds < 2: raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
-    t0, out = time.time(), on_main(check_out, out, force)
+    t0, out = time.time(), Path(out)
     show = bars_wanted() if show is None else show
+    if resume:   # the interrupted run's settings; callbacks (not saved) may be given again
+        if not (out/CV_RUN).is_file(): raise FileNotFoundError(f"{out/CV_RUN}: no interrupted cross-validation there (a run writes it when it starts; a finished one removes it)")
+        r = json.loads((out/CV_RUN).read_text())
+        data, folds, seed, kwargs, verify = r['data'], r['folds'], r['seed'], r['kwargs'] | {k: v for k, v in kwargs.items() if k == 'cbs'}, False
+    elif data is None: raise ValueError("no data folder given (data, --data)")
+    if folds < 2: raise ValueError(f"cross-validation needs at least 2 folds, not {folds}")
+    if not resume:
+        out = on_main(check_out, out, force)
+        def record():
+            with atomic_path(out/CV_RUN) as p: p.write_text(json.dumps(dict(data=str(Path(data).absolute()), folds=folds, seed=seed, kwargs={k: v for k, v in kwargs.items() if k != 'cbs'}), indent=1))
+        on_main(record)
     s = recipe_settings(kwargs.get('recipe'), frac=kwargs.get('frac'), bs=kwargs.get('bs'), arch=kwargs.pop('arch', 'auto'), pretrained=kwargs.get('pretrained', 'auto'))
     if verify: on_main(check_data, data, None, 1.0 if s['frac'] is None else s['frac'], seed, s['bs'] or BS, True, show, (0, folds))   # once, before the weights
     arch, arch_from = on_main(resolve_arch, s['arch'], s['pretrained'], kwargs.get('weights_url'))   # once, for every fold
     if rank_distrib() == 0 and arch_from != 'requested' and str(s['pretrained']).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     names, ms = [f'fold-{k + 1}' for k in range(folds)], []
     for k, name in enumerate(names):
-        ms.append(train(data, out/name, arch, fold=(k, folds), seed=seed, force=force, verify=False, show=show, keep_best=False, **kwargs))
-        if rank_distrib() == 0: print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={ms[-1]['roc_auc']:.4f} (n={ms[-1]['n_valid']})", flush=True)
-    return on_main(_cv_summary, out, names, ms, seed, arch_from, t0)
+        f = out/name
+        if resume and (f/'metrics.json').is_file() and not (f/CHECKPOINT).exists(): ms.append(json.loads((f/'metrics.json').read_text())); how = 'finished before'
+        elif resume and (f/CHECKPOINT).is_file(): ms.append(train(None, f, resume=True, show=show, cbs=kwargs.get('cbs'))); how = 'resumed'
+        else: ms.append(train(data, f, arch, fold=(k, folds), seed=seed, force=force or resume, verify=False, show=show, keep_best=False, **kwargs)); how = ''
+        if rank_distrib() == 0: print(f"train_cv: fold {k + 1}/{folds}: valid roc_auc={ms[-1]['roc_auc']:.4f} (n={ms[-1]['n_valid']}){' (' + how + ')' if how else ''}", flush=True)
+    cv = on_main(_cv_summary, out, names, ms, seed, arch_from, t0)
+    on_main(lambda: (out/CV_RUN).unlink(missing_ok=True))   # finished: nothing left to resume
+    return cv
 
 def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
     "The out-of-fold AUC and the ensemble folder of `train_cv`, from its fold models' files (rank 0 only)"
@@ -440,14 +458,15 @@ def _train_cmd(
     **kwargs,
 ):
     "Train a PCam classifier and save it (safetensors + JSON, and fastai .pkl) with metrics and plots"
+    cv_resume = bool(resume) and (Path(resume)/CV_RUN).is_file()   # an interrupted cross-validation: its settings are in the folder
     if resume:
-        if folds > 1: raise ValueError("--resume continues one run; a cross-validation's folds are separate runs (resume the fold's folder)")
+        if folds > 1 and not cv_resume: raise ValueError(f"--resume {resume}: not an interrupted cross-validation (no {CV_RUN} there); leave out --folds to resume one run")
         out = resume
     elif data is None: raise ValueError("--data is required (or --resume OUT to continue an interrupted run)")
-    if folds > 1:
+    if folds > 1 or cv_resume:
         if kwargs.pop('valid_pct', None) is not None: raise ValueError("--valid-pct and --folds exclude each other: each fold is the validation part once")
         kwargs.pop('keep_best', None)   # cross-validation keeps every fold's last epoch: nothing is chosen on the patches that score it
-        cv = train_cv(data, out, folds, show=False if quiet else None, **kwargs)
+        cv = train_cv(data, out, folds, show=False if quiet else None, resume=cv_resume, **kwargs)
         if rank_distrib(): return cv
         tta = f"(with TTA {cv['oof_auc_tta']:.4f} [{cv['oof_auc_tta_ci_low']:.4f}, {cv['oof_auc_tta_ci_high']:.4f}]) " if 'oof_auc_tta' in cv else ''
         print(f"pcam_train: {folds}-fold cross-validation: out-of-fold roc_auc={cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] {tta}"
