@@ -405,6 +405,14 @@ def set_rng_states(
     if dl is not None and 'dl' in st: d = st['dl']; dl.rng.setstate((d[0], tuple(d[1]), d[2]))
 
 # %% ../nbs/02_learner.ipynb #a4ebea55
+def _rng_lists(o, back=False):
+    "`rng_states` with every tensor as a (dtype, list) pair, for `all_gather_object` (`back`: tensors again)"
+    if back and isinstance(o, dict) and set(o) == {'_tensor', 'dtype'}: return torch.tensor(o['_tensor'], dtype=getattr(torch, o['dtype']))
+    if isinstance(o, Tensor): return dict(_tensor=o.tolist(), dtype=str(o.dtype).split('.')[-1])
+    if isinstance(o, dict): return {k: _rng_lists(v, back) for k, v in o.items()}
+    if isinstance(o, (list, tuple)): return type(o)(_rng_lists(v, back) for v in o)
+    return o
+
 class Checkpoint(Callback):
     "After every epoch, write what resuming needs to `path`, atomically: weights, optimizer, epochs done, history, trackers, random states"
     order = 70   # after the Recorder, `KeepBest` and early stopping have seen the epoch
@@ -413,14 +421,19 @@ class Checkpoint(Callback):
                  meta:dict|None=None):  # more to store (e.g. the run's settings)
         self.path, self.meta = Path(path), meta or {}
     def after_epoch(self):
+        rng = _plain(rng_states(getattr(self.dls.train, 'dl', self.dls.train)))
+        if num_distrib() > 1:   # every rank's random states: each augments its own share of the batches with its own
+            ranks = [None]*num_distrib(); torch.distributed.all_gather_object(ranks, _rng_lists(rng))   # (torch 2.14 fails to unpickle gathered tensors)
+            ranks = [_rng_lists(r, back=True) for r in ranks]
         if rank_distrib(): return   # rank 0 writes: the ranks hold the same weights
         trackers = {type(cb).__name__: _plain({k: getattr(cb, k) for k in ('best', 'wait', 'best_n', 'n_epochs', 'state') if hasattr(cb, k)})
                     for cb in self.cbs if isinstance(cb, TrackerCallback)}
         ck = dict(epochs_done=getattr(self.learn, 'epoch_offset', 0) + self.epoch + 1,
                   model={k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()}, opt=_plain(self.opt.state_dict()),
                   values=getattr(self.learn, 'prior_values', []) + [[float(v) for v in r] for r in self.recorder.values],
-                  trackers=trackers, rng=rng_states(getattr(self.dls.train, 'dl', self.dls.train)), meta=_plain(self.meta),
+                  trackers=trackers, rng=rng, meta=_plain(self.meta),
                   smooth_loss=dict(count=self.recorder.smooth_loss.count, val=self.recorder.smooth_loss.val.detach().cpu()))   # the logged train_loss is a running mean
+        if num_distrib() > 1: ck['rng_ranks'] = ranks
         with atomic_path(self.path) as p: torch.save(_plain(ck), p)
 
 # %% ../nbs/02_learner.ipynb #126d05ae
@@ -464,7 +477,8 @@ class ResumeFrom(Callback):
     def before_epoch(self):
         if self.epoch: return
         self._trackers()
-        set_rng_states(self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
+        rr = self.ck.get('rng_ranks', [])   # a distributed run's: each rank resumes with its own (with as many processes as before)
+        set_rng_states(rr[rank_distrib()] if len(rr) == num_distrib() > 1 else self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
         sl = self.ck['smooth_loss']; self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = sl['count'], sl['val']
     def before_batch(self):
         if self.training: self.learn.pct_train = (self.done + self.epoch + self.iter/self.n_iter)/self.total   # where the uninterrupted schedule is

