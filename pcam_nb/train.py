@@ -148,7 +148,7 @@ def train_dls(
     return dls
 
 # %% ../nbs/02a_train.ipynb #9a56222c
-PRETRAINED_LR = 1e-3      # one-cycle peak learning rate for a network starting from ImageNet weights (measured, see above)
+PRETRAINED_LR = 2e-3      # one-cycle peak learning rate from ImageNet weights: cross-validated over 3 seeds at 20 epochs (`02b_train.bench`)
 PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: the most that fit about 15 minutes on 2 cores (cross-validated: `02b_train.bench`)
 SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
 SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2 cores in bf16 (`training_precision`), cross-validated over 3 seeds
