@@ -18,10 +18,11 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'CHECKPOINT',
-           'CV_RUN', 'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
-           'train_learner', 'choose_lr', 'default_epochs', 'fit_best', 'fit_history', 'valid_predictions',
-           'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli', 'pcam_demo_cli']
+__all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES',
+           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data',
+           'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs', 'default_bs', 'fit_best',
+           'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli',
+           'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -150,6 +151,7 @@ def train_dls(
 # %% ../nbs/02a_train.ipynb #9a56222c
 PRETRAINED_LR = 2e-3      # one-cycle peak learning rate from ImageNet weights: cross-validated over 3 seeds at 20 epochs (`02b_train.bench`)
 PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: the most that fit about 15 minutes on 2 cores (cross-validated: `02b_train.bench`)
+PRETRAINED_BS = 32        # batch size from ImageNet weights: cross-validated over 3 seeds against 64 (`02b_train.bench`); from scratch `BS`
 SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
 SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2 cores in bf16 (`training_precision`), cross-validated over 3 seeds
 
@@ -225,6 +227,18 @@ def default_epochs(
     try: n = int(epochs)
     except (TypeError, ValueError): n = 0
     if n < 1 or n != epochs and str(n) != str(epochs): raise ValueError(f"epochs must be a whole number of at least 1 or 'auto', not {epochs!r}")
+    return n, 'given'
+
+# %% ../nbs/02a_train.ipynb #d9be7944
+def default_bs(
+    bs:int|str|None=None,    # a batch size, or None / 'auto'
+    pretrained:bool=False,   # does training start from ImageNet weights?
+)->tuple:                    # (batch size, where the number came from)
+    "The batch size: as given, or the measured default (`PRETRAINED_BS` from ImageNet weights, `BS` from scratch)"
+    if bs is None or bs == 'auto': return (PRETRAINED_BS, 'pretrained default') if pretrained else (BS, 'scratch default')
+    try: n = int(bs)
+    except (TypeError, ValueError): n = 0
+    if n < 1 or n != bs and str(n) != str(bs): raise ValueError(f"bs must be a whole number of at least 1 or 'auto', not {bs!r}")
     return n, 'given'
 
 # %% ../nbs/02a_train.ipynb #fcc56a9e
@@ -306,7 +320,7 @@ def train(
     out:str|Path,                # output folder: model files, metrics.json, plots
     arch:str='auto',             # one of `ARCHS`; 'auto': ResNet-18 from torchvision's ImageNet weights if available, else EfficientNet-Lite0; 'auto-large': ResNet-50, else Lite2 (`resolve_arch`)
     epochs:int|str='auto',       # epochs of one-cycle training; 'auto': `PRETRAINED_EPOCHS` from ImageNet weights, `SCRATCH_EPOCHS` from scratch
-    bs:int|None=None,            # batch size; None: the recipe's, else `BS`
+    bs:int|None=None,            # batch size; None: the recipe's, else `PRETRAINED_BS` from ImageNet weights, `BS` from scratch (`default_bs`)
     lr:str|float='auto',         # learning rate; 'auto': `PRETRAINED_LR` or `SCRATCH_LR` (measured defaults); 'find': `lr_find`'s suggestion
     frac:float|None=None,        # stratified share of the data to use (0.01: a 1 % prototype); None: the recipe's, else all
     seed:int=SEED,               # seed of the split, subsample, initialisation and augmentation
@@ -342,13 +356,14 @@ def train(
     else: out = on_main(check_out, out, force)
     s = recipe_settings(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, lr=lr, frac=frac, workers=workers)
     arch, pretrained, epochs, lr = s['arch'], s['pretrained'], s['epochs'], s['lr']
-    bs, frac, workers = s['bs'] or BS, 1.0 if s['frac'] is None else s['frac'], s['workers'] or 0
+    frac, workers = 1.0 if s['frac'] is None else s['frac'], s['workers'] or 0
     if arch not in AUTO_ARCHS: arch = check_arch(arch)
-    if verify: on_main(check_data, data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)   # the data before the weights: cheap to check, and the user's to fix
+    if verify: on_main(check_data, data, valid_pct, frac, seed, s['bs'] or min(BS, PRETRAINED_BS), verify, show, fold, by_slide)   # the data before the weights: cheap to check, and the user's to fix
     arch, arch_from = on_main(resolve_arch, arch, pretrained, weights_url)   # rank 0 fetches the weights; the others then find them cached
     if main and arch_from != 'requested' and str(pretrained).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     pre = on_main(resolve_pretrained, arch, pretrained, weights_url)
     epochs, epochs_from = default_epochs(epochs, pre['used'])
+    bs, bs_from = default_bs(s['bs'], pre['used'])   # `train_dls` checks that a batch fits the data
     set_seed(seed, reproducible=True)
     dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold, workers=workers, by_slide=by_slide, stain=stain)
     if ck and ck['meta']['valid_sha256'] != dls.pcam_data['valid_sha256']:
@@ -357,10 +372,10 @@ def train(
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = (lr, ck['meta']['run']['lr_from']) if ck else on_main(choose_lr, learn, lr, out/'lr_find.png', show)
         prec = training_precision(precision, arch, next(learn.model.parameters()).device)
-        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, lr=lr, lr_from=lr_from, stain=stain, seed=seed, patience=patience,
+        run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, bs_from=bs_from, lr=lr, lr_from=lr_from, stain=stain, seed=seed, patience=patience,
                    keep_best=keep_best, precision=prec, workers=workers, processes=max(1, num_distrib()), recipe=recipe)
         if recipe: run['recipe_settings'] = {k: s[k] for k in RECIPES[recipe]}   # the recipe's values, or the explicit ones that won over them
-        if ck: run.update({k: ck['meta']['run'][k] for k in ('arch_from', 'epochs_from')}, resumed_after_epoch=ck['epochs_done'])
+        if ck: run.update({k: ck['meta']['run'][k] for k in ('arch_from', 'epochs_from', 'bs_from') if k in ck['meta']['run']}, resumed_after_epoch=ck['epochs_done'])
         meta = dict(data=dls.pcam_data, run=run, pretrained=pre)
         args = dict(data=str(Path(data).absolute()), arch=arch, epochs=epochs, bs=bs, lr=lr, frac=frac, seed=seed, pretrained='yes' if pre['used'] else 'no',
                     valid_pct=valid_pct, patience=patience, weights_url=weights_url, fold=list(fold) if fold else None, keep_best=keep_best, tta=tta,
@@ -418,7 +433,7 @@ def train_cv(
             with atomic_path(out/CV_RUN) as p: p.write_text(json.dumps(dict(data=str(Path(data).absolute()), folds=folds, seed=seed, kwargs={k: v for k, v in kwargs.items() if k != 'cbs'}), indent=1))
         on_main(record)
     s = recipe_settings(kwargs.get('recipe'), frac=kwargs.get('frac'), bs=kwargs.get('bs'), arch=kwargs.pop('arch', 'auto'), pretrained=kwargs.get('pretrained', 'auto'))
-    if verify: on_main(check_data, data, None, 1.0 if s['frac'] is None else s['frac'], seed, s['bs'] or BS, True, show, (0, folds))   # once, before the weights
+    if verify: on_main(check_data, data, None, 1.0 if s['frac'] is None else s['frac'], seed, s['bs'] or min(BS, PRETRAINED_BS), True, show, (0, folds))   # once, before the weights
     arch, arch_from = on_main(resolve_arch, s['arch'], s['pretrained'], kwargs.get('weights_url'))   # once, for every fold
     if rank_distrib() == 0 and arch_from != 'requested' and str(s['pretrained']).lower() not in ('no', 'false'): print(f"pcam_train: arch {arch} ({arch_from})", file=sys.stderr)
     names, ms = [f'fold-{k + 1}' for k in range(folds)], []
