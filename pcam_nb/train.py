@@ -218,16 +218,20 @@ def choose_lr(
     return float(sug.valley), 'lr_find valley'
 
 # %% ../nbs/02a_train.ipynb #531b0c1b
+def _whole(v, name:str)->int:
+    "`v` as a whole number of at least 1, else a ValueError naming the option"
+    try: n = int(v)
+    except (TypeError, ValueError): n = 0
+    if n < 1 or n != v and str(n) != str(v): raise ValueError(f"{name} must be a whole number of at least 1 or 'auto', not {v!r}")
+    return n
+
 def default_epochs(
     epochs:int|str='auto',   # a number of epochs, or 'auto'
     pretrained:bool=False,   # does training start from ImageNet weights?
 )->tuple:                    # (epochs, where the number came from)
     "The number of one-cycle epochs: as given, or the measured default (`PRETRAINED_EPOCHS`, `SCRATCH_EPOCHS`)"
     if epochs == 'auto': return (PRETRAINED_EPOCHS, 'pretrained default') if pretrained else (SCRATCH_EPOCHS, 'scratch default')
-    try: n = int(epochs)
-    except (TypeError, ValueError): n = 0
-    if n < 1 or n != epochs and str(n) != str(epochs): raise ValueError(f"epochs must be a whole number of at least 1 or 'auto', not {epochs!r}")
-    return n, 'given'
+    return _whole(epochs, 'epochs'), 'given'
 
 # %% ../nbs/02a_train.ipynb #d9be7944
 def default_bs(
@@ -236,10 +240,7 @@ def default_bs(
 )->tuple:                    # (batch size, where the number came from)
     "The batch size: as given, or the measured default (`PRETRAINED_BS` from ImageNet weights, `BS` from scratch)"
     if bs is None or bs == 'auto': return (PRETRAINED_BS, 'pretrained default') if pretrained else (BS, 'scratch default')
-    try: n = int(bs)
-    except (TypeError, ValueError): n = 0
-    if n < 1 or n != bs and str(n) != str(bs): raise ValueError(f"bs must be a whole number of at least 1 or 'auto', not {bs!r}")
-    return n, 'given'
+    return _whole(bs, 'bs'), 'given'
 
 # %% ../nbs/02a_train.ipynb #fcc56a9e
 def fit_best(
