@@ -3,6 +3,9 @@
 
     python tools/cv_cpu.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
 
+Every key=value is an option of `train` except two candidates tried only here (as fastai callbacks passed in `cbs`):
+`mixup=ALPHA` (fastai's `MixUp`) and `smooth=EPS` (training loss `LabelSmoothingCrossEntropyFlat(eps)`; validation unchanged).
+
 Runs `train.train_cv` on $PCAM_SAMPLE (the 4,000 real Kaggle patches) with D4-TTA out-of-fold predictions, writes the
 ensemble folder and its log to $PCAM_CV_OUT/NAME-sSEED (default /tmp/pcam_cv) and appends one JSON line (cv.json plus the
 wall time) to $PCAM_CV_OUT/results.jsonl. One run at a time on an otherwise idle machine when the times matter (PCAM_THREADS=1 runs two side by side, each on one core).
@@ -13,6 +16,17 @@ import torch
 torch.set_num_threads(int(os.environ.get('PCAM_THREADS', os.cpu_count())))   # PCAM_THREADS=1: two runs side by side on 2 cores
 from pcam_nb.core import sample_path
 from pcam_nb.train import train_cv
+from fastai.callback.core import Callback
+from fastai.callback.mixup import MixUp
+from fastai.losses import LabelSmoothingCrossEntropyFlat
+
+class SmoothTrain(Callback):
+    "Label smoothing `eps` for the training loss only (the validation loss, and so the epochs' reports, stay plain cross-entropy)"
+    order = MixUp.order - 1   # before MixUp, which wraps whatever training loss it finds
+    def __init__(self, eps): self.eps = eps
+    def before_train(self): self.old, self.learn.loss_func = self.learn.loss_func, LabelSmoothingCrossEntropyFlat(eps=self.eps)
+    def after_train(self): self.learn.loss_func = self.old
+    def after_cancel_train(self): self.after_train()
 
 def _value(v):
     for f in (int, float):
@@ -22,10 +36,11 @@ def _value(v):
 
 name, folds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[4:])}
+cbs = [SmoothTrain(kw['smooth'])] * ('smooth' in kw) + [MixUp(kw['mixup'])] * ('mixup' in kw)
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
 t = time.time()
 with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
-    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **kw)
+    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **{k: v for k, v in kw.items() if k not in ('mixup', 'smooth')}, **({'cbs': cbs} if cbs else {}))
 r = dict(cv, name=name, kw=kw, seconds=round(time.time() - t))
 with open(out/'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
 print(name, seed, f"oof {cv['oof_auc']:.4f} tta {cv.get('oof_auc_tta', float('nan')):.4f} in {r['seconds']} s", flush=True)
