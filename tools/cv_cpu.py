@@ -36,7 +36,7 @@ def _value(v):
 
 name, folds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[4:])}
-cbs = [SmoothTrain(kw['smooth'])] * ('smooth' in kw) + [MixUp(kw['mixup'])] * ('mixup' in kw)
+cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixup'])] if 'mixup' in kw else [])
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
 t = time.time()
 with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
