@@ -3,8 +3,9 @@
 
     python tools/cv_cpu.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
 
-Every key=value is an option of `train` except two candidates tried only here (as fastai callbacks passed in `cbs`):
-`mixup=ALPHA` (fastai's `MixUp`) and `smooth=EPS` (training loss `LabelSmoothingCrossEntropyFlat(eps)`; validation unchanged).
+Every key=value is an option of `train` except three candidates tried only here (as fastai callbacks passed in `cbs`):
+`mixup=ALPHA` (fastai's `MixUp`), `smooth=EPS` (training loss `LabelSmoothingCrossEntropyFlat(eps)`; validation unchanged)
+and `wd=WD` (the optimiser's decoupled weight decay; fastai's Adam default is 0.01).
 
 Runs `train.train_cv` on $PCAM_SAMPLE (the 4,000 real Kaggle patches) with D4-TTA out-of-fold predictions, writes the
 ensemble folder and its log to $PCAM_CV_OUT/NAME-sSEED (default /tmp/pcam_cv) and appends one JSON line (cv.json plus the
@@ -25,8 +26,13 @@ class SmoothTrain(Callback):
     order = MixUp.order - 1   # before MixUp, which wraps whatever training loss it finds
     def __init__(self, eps): self.eps = eps
     def before_train(self): self.old, self.learn.loss_func = self.learn.loss_func, LabelSmoothingCrossEntropyFlat(eps=self.eps)
-    def after_train(self): self.learn.loss_func = self.old
-    def after_cancel_train(self): self.after_train()
+    def before_validate(self): self.learn.loss_func = self.old   # after every after_train (MixUp's restores the loss it wrapped: this one)
+    def after_fit(self): self.learn.loss_func = getattr(self, 'old', self.learn.loss_func)
+
+class WeightDecay(Callback):
+    "The optimiser's (decoupled) weight decay for the whole fit"
+    def __init__(self, wd): self.wd = wd
+    def before_fit(self): self.learn.opt.set_hypers(wd=self.wd)
 
 def _value(v):
     for f in (int, float):
@@ -36,11 +42,11 @@ def _value(v):
 
 name, folds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[4:])}
-cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixup'])] if 'mixup' in kw else [])
+cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixup'])] if 'mixup' in kw else []) + ([WeightDecay(kw['wd'])] if 'wd' in kw else [])
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
 t = time.time()
 with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
-    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **{k: v for k, v in kw.items() if k not in ('mixup', 'smooth')}, **({'cbs': cbs} if cbs else {}))
+    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **{k: v for k, v in kw.items() if k not in ('mixup', 'smooth', 'wd')}, **({'cbs': cbs} if cbs else {}))
 r = dict(cv, name=name, kw=kw, seconds=round(time.time() - t))
 with open(out/'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
 print(name, seed, f"oof {cv['oof_auc']:.4f} tta {cv.get('oof_auc_tta', float('nan')):.4f} in {r['seconds']} s", flush=True)
