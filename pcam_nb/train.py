@@ -356,6 +356,8 @@ def train(
     elif data is None: raise ValueError("no data folder given (data, --data)")
     else: out = on_main(check_out, out, force)
     s = recipe_settings(recipe, arch=arch, pretrained=pretrained, epochs=epochs, bs=bs, lr=lr, frac=frac, workers=workers)
+    asked = dict(epochs=epochs, bs=bs, lr=lr)   # what the caller gave: a value the recipe filled in is labelled 'recipe NAME' in model.json, not 'given'
+    by_recipe = lambda k, frm: f'recipe {recipe}' if frm == 'given' and recipe and k in RECIPES[recipe] and asked[k] in (None, 'auto') else frm
     arch, pretrained, epochs, lr = s['arch'], s['pretrained'], s['epochs'], s['lr']
     frac, workers = 1.0 if s['frac'] is None else s['frac'], s['workers'] or 0
     if arch not in AUTO_ARCHS: arch = check_arch(arch)
@@ -365,6 +367,7 @@ def train(
     pre = on_main(resolve_pretrained, arch, pretrained, weights_url)
     epochs, epochs_from = default_epochs(epochs, pre['used'])
     bs, bs_from = default_bs(s['bs'], pre['used'])   # `train_dls` checks that a batch fits the data
+    epochs_from, bs_from = by_recipe('epochs', epochs_from), by_recipe('bs', bs_from)
     set_seed(seed, reproducible=True)
     dls = train_dls(data, valid_pct, frac, seed, bs, 'imagenet' if pre['used'] else 'pcam', verify=False, fold=fold, workers=workers, by_slide=by_slide, stain=stain)
     if ck and ck['meta']['valid_sha256'] != dls.pcam_data['valid_sha256']:
@@ -372,6 +375,7 @@ def train(
     with tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         learn = train_learner(dls, arch, pre, weights_url, work)
         lr, lr_from = (lr, ck['meta']['run']['lr_from']) if ck else on_main(choose_lr, learn, lr, out/'lr_find.png', show)
+        lr_from = by_recipe('lr', lr_from)
         prec = training_precision(precision, arch, next(learn.model.parameters()).device)
         run = dict(arch=arch, arch_from=arch_from, epochs=epochs, epochs_from=epochs_from, bs=bs, bs_from=bs_from, lr=lr, lr_from=lr_from, stain=stain, seed=seed, patience=patience,
                    keep_best=keep_best, precision=prec, workers=workers, processes=max(1, num_distrib()), recipe=recipe)
