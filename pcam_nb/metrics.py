@@ -17,11 +17,11 @@ def pick_threshold(
     y,                          # validation labels, 0/1
     p,                          # validation P(tumour)
     sensitivity:float|None=None,# target sensitivity (e.g. 0.95 for screening); None: maximise Youden's J
-)->float:                       # threshold on P(tumour): tumour if p >= threshold
+)->float:                       # threshold on P(tumour), in [0, 1]: tumour if p >= threshold
     "Decision threshold chosen on validation predictions"
     fpr, tpr, thr = roc_curve(np.asarray(y).astype(int), np.asarray(p, dtype=np.float64))
-    thr = np.minimum(thr, 1.0)   # sklearn puts +inf first
-    if sensitivity is None: return float(thr[np.argmax(tpr - fpr)])
+    if thr[0] > 1: fpr, tpr, thr = fpr[1:], tpr[1:], thr[1:]   # sklearn's first point calls nothing (+inf): not a P threshold
+    if sensitivity is None: return float(thr[np.argmax(tpr - fpr)])   # the last point calls everything (J = 0): never below chance
     if not 0 < sensitivity <= 1: raise ValueError(f"sensitivity must be in (0, 1], not {sensitivity}")
     return float(thr[np.flatnonzero(tpr >= sensitivity)[0]])
 

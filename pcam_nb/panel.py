@@ -15,17 +15,18 @@ from fastcore.basics import patch
 
 from .core import *
 from .data.readers import read_patch, PatchError
-from .learner import load_model
+from .learner import load_model, shipped_model, SHIPPED
 from .predict import predict_bytes, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SORTS', 'WS_MAX_BYTES', 'decode_upload', 'score_upload', 'call', 'sort_rows',
-           'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary', 'model_card',
-           'PCamPanel', 'pcam_panel', 'app_notebook', 'check_app', 'pcam_app_cli']
+__all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'WS_MAX_BYTES', 'decode_upload', 'score_upload', 'call',
+           'sort_rows', 'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary',
+           'model_card', 'PCamPanel', 'pcam_panel', 'app_notebook', 'check_app', 'pcam_app_cli']
 
 # %% ../nbs/04_panel.ipynb #00f51f82
 MAX_PIXELS = 40_000_000   # the largest region the panel decodes (about 6300x6300): a heatmap of it takes minutes on 2 cores
 MAX_UPLOAD_MB = 200       # the largest file the panel accepts (the app's connection allows 256 MB)
+SHIPPED_LABEL = f'the shipped model ({SHIPPED})'   # how the card and the app name the model that ships with pcam_nb
 
 # %% ../nbs/04_panel.ipynb #78fce10f
 def decode_upload(
@@ -197,15 +198,17 @@ def model_card(
     elif 'roc_auc' in m: auc = f"validation AUC {m['roc_auc']:.4f} on {m.get('n_valid', '?')} patches" + (' (they also chose the best epoch: optimistic)' if info.get('run', {}).get('keep_best', True) else '')
     else: auc = 'no validation AUC recorded'
     data = f"{d.get('n_train', '?')} training patches, {d.get('n_valid', '?')} validation ({d.get('split', '?')})" if d else 'unknown data'
+    if cv and 'n' in cv: data = f"{cv['n']} patches, {cv['folds']}-fold cross-validation, seed {cv.get('seed', '?')}: one model per fold, each trained on about {d.get('n_train', '?')}"
     items = [('model', f"{e(str(path))}" if path else ''), ('architecture', e(arch)), ('start', e(start)), ('data', e(data)), ('quality', e(auc)),
-             ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})")]
+             ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})"), ('about', e(info.get('about', ''))),
+             ('use', e(info.get('intended_use', '')))]
     return '<div class="pcam-card" style="font:13px sans-serif">' + '<br>'.join(f'<b>{k}</b>: {v}' for k, v in items if v) + '</div>'
 
 # %% ../nbs/04_panel.ipynb #612d90e2
 class PCamPanel(W.VBox):
     "The upload-and-predict panel: a model card, an uploader, a results table, a threshold slider and a view of the selected file"
     def __init__(self,
-                 model:str|Path|tuple,   # a model folder, or a `(model, info)` pair from `load_model`
+                 model:str|Path|tuple|None=None,   # a model folder, or a `(model, info)` pair from `load_model`; None: the shipped model
                  device:str='cpu',       # where the model runs
                  label:str|None=None):   # how the model card names the model (default: its folder)
         self.device, self.rows, self.label = device, [], label
@@ -242,13 +245,13 @@ class PCamPanel(W.VBox):
 # %% ../nbs/04_panel.ipynb #8d596985
 @patch
 def load(self:PCamPanel,
-         model:str|Path|tuple):   # a model folder, or a `(model, info)` pair
+         model:str|Path|tuple|None):   # a model folder, or a `(model, info)` pair; None: the model that ships with pcam_nb
     "Use another model: the card and the threshold follow it, and every file is scored again"
     try: m, info = (model if isinstance(model, tuple) else load_model(model, self.device, fuse=True))
     except Exception as e:
         self.msg.value = f'<span style="color:#b00">cannot use {html.escape(str(model))}: {html.escape(str(e))}</span>'; return False
     self.model, self.info = m, info
-    self.card.value = model_card(info, self.label or ('' if isinstance(model, tuple) else model))
+    self.card.value = model_card(info, self.label or ('' if isinstance(model, tuple) else SHIPPED_LABEL if model is None else model))
     self.label = None   # a model loaded later is named by its folder
     self.msg.value = ''
     self.threshold.value = float(info['threshold'])
@@ -342,7 +345,7 @@ def _show(self:PCamPanel):
 
 # %% ../nbs/04_panel.ipynb #ae3fb4d6
 def pcam_panel(
-    model:str|Path|tuple,   # a model folder (single or ensemble), or a `(model, info)` pair from `load_model`
+    model:str|Path|tuple|None=None,   # a model folder (single or ensemble), or a `(model, info)` pair from `load_model`; None: the model that ships with pcam_nb
     device:str='cpu',       # where the model runs
     label:str|None=None,    # how the model card names the model (default: its folder)
 )->PCamPanel:
@@ -366,7 +369,7 @@ def app_notebook(
 
 # %% ../nbs/04_panel.ipynb #cb36e857
 def check_app(
-    model:str|Path,          # the model folder
+    model:str|Path|None,     # the model folder; None: the shipped model
     host:str='127.0.0.1',    # address to bind
     port:int=8866,           # port to bind
 )->dict:                     # the model's model.json
@@ -421,7 +424,7 @@ def _wait_ready(host, port, proc, log:Path, timeout=240)->bool:
     return False
 
 def _app_cmd(
-    model:str,                # model folder (single model or cross-validation ensemble)
+    model:str|None=None,      # model folder (single model or cross-validation ensemble); default: the model that ships with pcam_nb
     port:int=8866,            # port to serve on
     host:str='127.0.0.1',     # address to bind; anything else makes the app reachable from other machines (it has no login)
     browser:bool=True,        # open the page in a web browser
@@ -434,7 +437,7 @@ def _app_cmd(
     work = Path(tempfile.mkdtemp(prefix='pcam_app_'))
     nb = app_notebook(work)
     (work/'voila.json').write_text(json.dumps(dict(Voila=dict(tornado_settings=dict(websocket_max_message_size=WS_MAX_BYTES)))))
-    env = dict(os.environ, PCAM_APP_MODEL=str(Path(model).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model))   # the card says what the user typed
+    env = dict(os.environ, PCAM_APP_MODEL=str(Path(model or shipped_model()).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model or SHIPPED_LABEL))   # the card says what the user typed
     cmd = [sys.executable, '-m', 'voila', nb.name, f'--port={port}', f'--Voila.ip={host}', '--Voila.port_retries=0', '--no-browser',
            '--preheat_kernel=True', '--pool_size=1', '--show_tracebacks=False', '--theme=light', '--Voila.log_level=INFO']
     log = open(work/'voila.log', 'w')
@@ -446,7 +449,7 @@ def _app_cmd(
         if not _wait_ready(host, port, proc, work/'voila.log'):
             _stop_group(proc); log.close()
             raise RuntimeError(f"Voila did not start; its log ({work/'voila.log'}) ends with:\n" + ''.join((work/'voila.log').read_text().splitlines(True)[-15:]))
-        print(f"pcam_app: serving {model} at {url} (Ctrl-C stops)", flush=True)
+        print(f"pcam_app: serving {model or SHIPPED_LABEL} at {url} (Ctrl-C stops)", flush=True)
         if browser: webbrowser.open(url)
         proc.wait()
     except KeyboardInterrupt: pass

@@ -274,8 +274,8 @@ def write_submission(
 # %% ../nbs/03_predict.ipynb #d4ae2894
 @delegates(predict_images, but=['show', 'precision'])
 def _predict_cmd(
-    model:str,                    # model folder
     images:list,                  # image folders or files to score
+    model:str|None=None,          # model folder (default: the model that ships with pcam_nb, `shipped_model`)
     out:str='submission.csv',     # the submission CSV
     calls:bool=False,             # write 0/1 calls at the model's threshold instead of probabilities
     precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)

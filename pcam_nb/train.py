@@ -19,10 +19,10 @@ from sklearn.metrics import roc_auc_score
 
 # %% auto #0
 __all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES',
-           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'check_out', 'resolve_pretrained', 'resolve_arch', 'check_data',
-           'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs', 'default_bs', 'fit_best',
-           'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train', 'train_cv', 'pcam_train_cli',
-           'pcam_demo_cli']
+           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'resolve_pretrained',
+           'resolve_arch', 'check_data', 'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs',
+           'default_bs', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train',
+           'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
 
 # %% ../nbs/02a_train.ipynb #42cfec4e
 def check_out(
@@ -150,7 +150,7 @@ def train_dls(
 
 # %% ../nbs/02a_train.ipynb #9a56222c
 PRETRAINED_LR = 2e-3      # one-cycle peak learning rate from ImageNet weights: cross-validated over 3 seeds at 20 epochs (`02b_train.bench`)
-PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: the most that fit about 15 minutes on 2 cores (cross-validated: `02b_train.bench`)
+PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: a default run took 12 min 51 s on 2 cores (cross-validated: `02b_train.bench`)
 PRETRAINED_BS = 32        # batch size from ImageNet weights: cross-validated over 3 seeds against 64 (`02b_train.bench`); from scratch `BS`
 SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
 SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2 cores in bf16 (`training_precision`), cross-validated over 3 seeds
@@ -512,12 +512,27 @@ def pcam_train_cli(argv=None):
     "Entry point of the `pcam_train` command"
     run_cli(_train_cmd, 'pcam_train', argv)
 
+# %% ../nbs/02a_train.ipynb #1745011a
+DEMO_ABOUT = "ResNet-18 from scratch, trained by pcam_demo on synthetic PCam-like patches (made by synth_pcam), not on tissue."
+DEMO_USE = "For trying pcam_nb's commands only: its P means nothing on real patches. For real patches use the shipped model (pcam_app with no --model)."
+
+def note_model(
+    path:str|Path,   # a model folder (`save_model`)
+    about:str,       # what the model is and what it learnt from
+    use:str,         # what it is for (and not for)
+)->dict:             # the updated model.json
+    "Add `about` and `intended_use` to a model's card (model.json), atomically; the panel and the app show them"
+    f = Path(path)/'model.json'
+    info = json.loads(f.read_text()) | dict(about=about, intended_use=use)
+    with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
+    return info
+
 # %% ../nbs/02a_train.ipynb #28a6ef0b
 def _demo_cmd(
     data:str|None=None,               # a PCam data folder; default: synthetic data made on the spot
     out:str='pcam_demo',              # parent folder of the run folder
-    n:int=1600,                       # synthetic patches (3/4 train, 1/4 valid)
-    epochs:int=8,                     # epochs
+    n:int=1200,                       # synthetic patches (3/4 train, 1/4 valid)
+    epochs:int=6,                     # epochs
     arch:str='resnet18',              # backbone
     lr:float=3e-3,                    # learning rate
     seed:int=0,                       # seed of the data and the run
@@ -526,17 +541,21 @@ def _demo_cmd(
     "Train and evaluate a PCam model end to end: on synthetic data by default, or on --data"
     t0 = time.time()
     run = Path(out)/time.strftime('run-%Y%m%d-%H%M%S')
-    if data is None:
+    synthetic = data is None
+    if synthetic:
         data = run/'data'
         print(f"pcam_demo: writing {n} synthetic patches to {data}", file=sys.stderr)
         nt = n*3//4
         save_h5(data, None, 'train', blocks=(nt, lambda s, c: synth_pcam(c, seed, start=s)))
         save_h5(data, None, 'valid', blocks=(n - nt, lambda s, c: synth_pcam(c, seed + 1, start=s)))
     m = train(data, run/'model', arch, epochs, lr=lr, seed=seed, pretrained='no', show=False if quiet else None)
+    if synthetic: note_model(run/'model', DEMO_ABOUT, DEMO_USE)   # its card says what it is: the panel and the app show it
     print(f"pcam_demo: model {run/'model'} (model.safetensors + model.json, learner.pkl)\n"
           f"pcam_demo: plots {run/'model'/'history.png'}, metrics {run/'model'/'metrics.json'}\n"
           f"pcam_demo: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} in {time.time() - t0:.0f}s\n"
-          f"pcam_demo: try it on your own images in a browser: pcam_app --model {run/'model'}")
+          f"pcam_demo: try the commands on it: pcam_app --model {run/'model'}")
+    if synthetic: print("pcam_demo: this model learnt from synthetic patches: its P means nothing on real tissue. For real patches use the model\n"
+                        "pcam_demo: that ships with pcam_nb: pcam_app (with no --model). The commands are on your PATH once .venv is active: . .venv/bin/activate")
     return m
 
 # %% ../nbs/02a_train.ipynb #064a381d

@@ -4,12 +4,12 @@
     python tools/run_nb.py [--skip slow] nbs/index.ipynb [more.ipynb ...]
 
 Runs each notebook top to bottom from its own folder with execnb, as nbdev_test does (skipping the closing
-`nbdev_export()` cell; #| slow and #| sample cells run unless named by --skip, whose cells then lose their old outputs),
+`nbdev_export()` cell; #| slow and #| sample cells run unless named by --skip, whose cells then keep the outputs of their last run),
 and stops at the first failing cell. Outputs that teach are kept; stderr (warnings) and live widget views (which a
 saved notebook cannot show: use a screenshot) are dropped, and every PNG is re-encoded with a 256-colour palette when
 that makes it smaller, or as a JPEG when that halves it (pictures of patches). Run nbdev_clean after.
 """
-import argparse, base64, io, re
+import argparse, base64, copy, io, re
 from pathlib import Path
 from execnb.nbio import read_nb, write_nb
 from execnb.shell import CaptureShell
@@ -47,12 +47,13 @@ def keep(o)->bool:
 def run(fn:Path, skip:set):
     nb = read_nb(fn)
     skipped = lambda c: c.cell_type == 'code' and ('nbdev_export' + '(' in c.source or bool(flags(c.source) & skip))
+    saved = [copy.deepcopy(c.get('outputs', [])) for c in nb.cells]   # a skipped cell keeps the outputs of its last real run
     with working_directory(fn.parent):
         CaptureShell().run_all(nb, exc_stop=True, preproc=skipped)
-    for c in nb.cells:
+    for c, old in zip(nb.cells, saved):
         if c.cell_type != 'code': continue
         c.execution_count = None
-        c.outputs = [] if skipped(c) else [o for o in c.get('outputs', []) if keep(o)]
+        c.outputs = old if skipped(c) else [o for o in c.get('outputs', []) if keep(o)]
         for o in c.outputs:
             if 'image/png' in o.get('data', {}):
                 mime, b64 = small_image(o['data'].pop('image/png'))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pcam_nb's default test suite, the README's test command:
-#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook, then the browser test of pcam_app
+#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook, then the browser tests of pcam_app and the docs site
 #   bash tools/test.sh slow       # the same, also running the long real-data cells (#| slow)
 # Arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
 # (cells that read real patches) is added when $PCAM_SAMPLE is set, and announced when it is not.
@@ -54,12 +54,14 @@ echo "== tools/kernel_test.py: the walkthrough in a python3 kernel" >&2
 python tools/kernel_test.py --flags "$flags" || status=1
 echo "== tools/lab_test.py: JupyterLab as README's tools/lab.sh starts it" >&2
 python tools/lab_test.py || status=1
-# the browser test of pcam_app (a real Voila server and headless Chromium): always in CI (.ci/run installs chromium)
-if [ -x /usr/bin/chromium ] || [ "${CI:-}" = "true" ]; then
+# the browser tests (headless Chromium: Debian's /usr/bin/chromium, or $PCAM_CHROMIUM, e.g. GitHub's Chrome): always in CI (.ci/run installs chromium)
+if [ -x "${PCAM_CHROMIUM:-/usr/bin/chromium}" ] || [ "${CI:-}" = "true" ]; then
   echo "== tools/app_test.py: pcam_app in headless Chromium" >&2
   python tools/app_test.py || status=1
+  echo "== tools/docs_test.py: the docs site (tools/docs.py, built into a temporary folder) in headless Chromium" >&2
+  python tools/docs_test.py || status=1
 else
-  echo "== /usr/bin/chromium not found: the browser test of pcam_app is skipped (apt-get install chromium)" >&2
+  echo "== ${PCAM_CHROMIUM:-/usr/bin/chromium} not found: the browser tests of pcam_app and the docs site are skipped (apt-get install chromium)" >&2
 fi
 new=$(comm -13 <(echo "$files_before") <(files))
 if [ -n "$new" ]; then
