@@ -22,7 +22,7 @@ from .predict import stream_views, resolve_precision, model_device, pick_device,
 # %% auto #0
 __all__ = ['held_out', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses',
            'plot_top_losses', 'set_threshold', 'eval_source', 'choose_threshold', 'eval_scores', 'write_report',
-           'evaluate', 'pcam_evaluate_cli']
+           'evaluate', 'seen_patches', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out(
@@ -279,6 +279,10 @@ def evaluate(
     model_dir = shipped_model() if model_dir is None else model_dir
     net, info = load_model(model_dir, pick_device(device), fuse=True)
     src, what, warn = eval_source(data, info, split, held_out, verify, show)
+    n = 0 if held_out else seen_patches(model_dir, src)
+    if n:   # e.g. the shipped model on Kaggle's training folder, which holds the 4,000 patches it learnt from
+        warn = (f"{data}: {n} of these {len(src)} patches trained this model's cross-validation (its oof_predictions.csv lists them), "
+                "so the numbers are optimistic; evaluate on patches it never saw"); warnings.warn(warn)
     v, _ = stream_views(net, info, src, tta, bs, show, precision=precision)
     if set_threshold is not None: info = choose_threshold(model_dir, src.labels, v.mean(1), set_threshold, f"{Path(data).name} {what}")
     dev = model_device(net)
@@ -286,6 +290,17 @@ def evaluate(
             data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
     if out is not None: write_report(out, src, v, m)
     return m
+
+# %% ../nbs/03a_evaluate.ipynb #71744a29
+def seen_patches(
+    model_dir:str|Path,   # a model folder
+    src,                  # a patch source (`read_pcam`)
+)->int:                   # how many of `src`'s patches the model learnt from, as far as its folder says
+    "The patches of `src` that a cross-validation ensemble trained on: its `oof_predictions.csv` lists them (every one trained all members but one)"
+    f, ids = Path(model_dir)/'oof_predictions.csv', getattr(src, 'ids', None)
+    if not f.is_file() or ids is None: return 0
+    seen = set(pd.read_csv(f, dtype={'id': str}, usecols=['id']).id)
+    return sum(str(o) in seen for o in ids)
 
 # %% ../nbs/03a_evaluate.ipynb #7d89529f
 @delegates(evaluate, but=['show'])
