@@ -15,7 +15,7 @@ where neither is there (GitHub's runners) synthetic patches written as TIFF file
 $PCAM_CHROMIUM when set (GitHub's runners: their Chrome).
 Everything it writes goes into a temporary folder (or the --screenshot file). Exit status 0: passed.
 """
-import argparse, contextlib, io, os, re, shutil, socket, subprocess, sys, tempfile, time
+import argparse, os, re, shutil, socket, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image

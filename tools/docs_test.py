@@ -11,7 +11,7 @@ site reaches a page that exists (and its #anchor, when it names one), the module
 and the site's search finds a function by name. The browser is Debian's Chromium (/usr/bin/chromium, or
 $PCAM_CHROMIUM: on GitHub's runners the preinstalled Chrome), driven by playwright-python; never `playwright install`.
 """
-import argparse, functools, http.server, os, shutil, socket, sys, tempfile, threading, time
+import argparse, functools, http.server, os, shutil, sys, tempfile, threading, time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urljoin, urldefrag, urlparse
