@@ -14,8 +14,12 @@ from .data.readers import *
 from .data.block import *
 from .data.download import *
 from .learner import *
+from .modelfile import *
+from .checkpoint import *
+from .distributed import *
 from .train import *
 from .predict import *
 from .evaluate import *
 from .panel import *
+from .app import *
 __all__ = [n for n in dir() if not n.startswith('_')]   # nbdev lists only names defined here (none): star-importers get every public name above

@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import argparse, hashlib, inspect, os, sys, tempfile
+import argparse, hashlib, importlib, inspect, os, sys, tempfile, warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -15,7 +15,7 @@ from fastcore.docments import docments
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
            'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'center_box', 'center_crop', 'as_label', 'label_name',
            'atomic_path', 'sample_path', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser',
-           'run_cli']
+           'run_cli', 'moved']
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -216,3 +216,16 @@ def run_cli(
     args = vars(cli_parser(func, prog, skip).parse_args(argv))
     try: return func(**args)
     except errors as e: sys.exit(f"{prog}: {e}")
+
+# %% ../nbs/00_core.ipynb #b3d34013
+def moved(
+    module:str,   # the module that used to hold the names (its `__name__`)
+    names:dict,   # old name -> 'new.module:new_name'
+):                # a module-level `__getattr__` for `module`
+    "A module `__getattr__` that still finds names that moved or were renamed, warning where they are now"
+    def __getattr__(name):
+        if name not in names: raise AttributeError(f"module {module!r} has no attribute {name!r}")
+        mod, new = names[name].split(':')
+        warnings.warn(f"{module}.{name} is now {mod}.{new}", FutureWarning, stacklevel=2)
+        return getattr(importlib.import_module(mod), new)
+    return __getattr__

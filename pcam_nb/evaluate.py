@@ -4,28 +4,26 @@
 
 # %% ../nbs/03a_evaluate.ipynb #eddab400
 from __future__ import annotations
-import json, sys, warnings
+import json, warnings
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from fastcore.meta import delegates
-from fastai.callback.core import Callback
-from scipy.stats import rankdata
 from sklearn.metrics import roc_auc_score, roc_curve, precision_recall_curve, average_precision_score
 from .core import *
-from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify as verify_patches
-from .data.block import dihedral, split_items, items_sha, PatchSubset
-from .learner import load_model, shipped_model, D4View, learner_preds
+from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_patches
+from .data.block import split_items, items_sha, PatchSubset
+from .modelfile import load_model, shipped_model
 from .metrics import *
-from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch, predict_source
+from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch
 
 # %% auto #0
-__all__ = ['held_out', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses',
-           'plot_top_losses', 'set_threshold', 'eval_source', 'choose_threshold', 'eval_scores', 'write_report',
-           'evaluate', 'seen_patches', 'pcam_evaluate_cli']
+__all__ = ['held_out_patches', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion',
+           'top_losses', 'plot_top_losses', 'save_threshold', 'eval_source', 'choose_threshold', 'eval_scores',
+           'write_report', 'evaluate', 'seen_patches', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
-def held_out(
+def held_out_patches(
     data:str|Path,   # the data folder the model was trained on
     info:dict,       # the model's model.json
 )->PatchSubset:      # the model's validation patches, in training's order
@@ -161,7 +159,7 @@ def plot_top_losses(
     return fig
 
 # %% ../nbs/03a_evaluate.ipynb #103efb05
-def set_threshold(
+def save_threshold(
     path:str|Path,      # a model folder
     threshold:float,    # the new decision threshold on P(tumour)
     how:str='given',    # how it was chosen (stored as `threshold_from`)
@@ -193,12 +191,12 @@ def eval_source(
     data:str|Path,         # a data folder in any layout
     info:dict,             # the model's model.json
     split:str|None=None,   # the split: default 'test' for the HDF5 files, 'train' (the labelled images) for Kaggle
-    held:bool=False,       # only the model's own validation patches (`held_out`)
+    held:bool=False,       # only the model's own validation patches (`held_out_patches`)
     verify:bool=True,      # read every patch first, and stop listing every unreadable one
     show:bool=False,       # progress bar of that check
 )->tuple:                  # (patch source, what it is, a warning or None)
     "The labelled patches to evaluate on, checked up front; a warning when they include the model's training patches"
-    if held: src, what = held_out(data, info), 'the validation patches of training'
+    if held: src, what = held_out_patches(data, info), 'the validation patches of training'
     else:
         split = split or ('test' if pcam_layout(data) == 'h5' else 'train')
         src, what = read_pcam(data, split), f"split {split!r}"
@@ -221,7 +219,7 @@ def choose_threshold(
     "Pick a threshold on these predictions by `rule` and store it in the model"
     sens = None if rule == 'youden' else float(rule)
     thr = pick_threshold(y, p, sens)
-    return set_threshold(model_dir, thr, ("Youden's J" if sens is None else f"sensitivity {sens}") + f" on {where} (n={len(y)})")
+    return save_threshold(model_dir, thr, ("Youden's J" if sens is None else f"sensitivity {sens}") + f" on {where} (n={len(y)})")
 
 # %% ../nbs/03a_evaluate.ipynb #3d080fb9
 def eval_scores(
@@ -320,3 +318,6 @@ def _evaluate_cmd(
 def pcam_evaluate_cli(argv=None):
     "Entry point of the `pcam_evaluate` command"
     run_cli(_evaluate_cmd, 'pcam_evaluate', argv)
+
+# %% ../nbs/03a_evaluate.ipynb #ff1a329a
+__getattr__ = moved(__name__, dict(held_out='pcam_nb.evaluate:held_out_patches', set_threshold='pcam_nb.evaluate:save_threshold'))   # old names, which `evaluate`'s options shadowed

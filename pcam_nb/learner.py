@@ -4,26 +4,20 @@
 
 # %% ../nbs/02_learner.ipynb #d26f001e
 from __future__ import annotations
-import contextlib, importlib, json, random, re, sys
+import importlib, re, sys
 from functools import lru_cache
 from pathlib import Path
-import numpy as np, torch, torchvision, fastai
+import numpy as np, torch, torchvision
 from torch import nn
 from fastai.vision.all import *
-from fastai.distributed import DistributedDL, DistributedTrainer
-from fastcore.xtras import modified_env
-import pcam_nb
 from .core import *
 from .data.download import fetch
 from .data.block import dihedral
 
 # %% auto #0
-__all__ = ['ARCHS', 'BF16_CPU_ARCHS', 'MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SHIPPED', 'check_arch', 'PatchInput', 'pcam_model',
-           'WeightsUnavailable', 'weights_url', 'imagenet_weights', 'pcam_learner', 'unwrap', 'KeepBest', 'NaNGuard',
-           'EpochLog', 'native_bf16', 'resolve_precision', 'BF16Autocast', 'training_precision', 'D4View', 'view_preds',
-           'learner_preds', 'save_model', 'load_model', 'Ensemble', 'save_ensemble', 'shipped_model', 'rng_states',
-           'set_rng_states', 'Checkpoint', 'load_checkpoint', 'restore_checkpoint', 'ResumeFrom', 'distributed',
-           'dist_state', 'single_process', 'on_main', 'PCamDistributedDL', 'PCamDistributed', 'distrib_fit']
+__all__ = ['ARCHS', 'BF16_CPU_ARCHS', 'check_arch', 'PatchInput', 'pcam_model', 'WeightsUnavailable', 'weights_url',
+           'imagenet_weights', 'pcam_learner', 'unwrap', 'KeepBest', 'NaNGuard', 'EpochLog', 'native_bf16',
+           'resolve_precision', 'BF16Autocast', 'training_precision', 'D4View', 'view_preds', 'learner_preds']
 
 # %% ../nbs/02_learner.ipynb #d0fedab7
 ARCHS = ('resnet18', 'resnet34', 'resnet50', 'efficientnet_lite0', 'efficientnet_lite1', 'efficientnet_lite2')  # backbones `pcam_model` builds
@@ -131,7 +125,7 @@ def pcam_learner(
     channels_last:bool=True,   # channels-last memory format
     **kwargs,                  # passed to fastai's `Learner` (e.g. `wd`, `cbs`, `path`)
 )->Learner:
-    "A fastai `Learner` for PCam: `arch` with 2 outputs, cross-entropy, ROC AUC and accuracy as metrics"
+    "A fastai `Learner` for PCam: `arch` with 2 outputs, cross-entropy, ROC AUC and accuracy as metrics; `learn.pcam` records what it was built from"
     w = imagenet_weights(arch, weights_url) if pretrained else None
     learn = Learner(dls, pcam_model(arch, w, channels_last), loss_func=CrossEntropyLossFlat(),
                     metrics=[RocAucBinary(), accuracy], splitter=_pcam_split, **kwargs)
@@ -180,15 +174,18 @@ class NaNGuard(Callback):
 class EpochLog(Callback):
     "One readable line per epoch (epoch, losses, metrics, time) instead of progress bars: for log files and pipes"
     order = 60
-    def __init__(self, file=None): self.file = file   # where to write (default: standard output)
+    def __init__(self,
+                 file=None,              # where to write (default: standard output)
+                 offset:int=0,           # epochs done before this fit (a resumed run's): the count goes on from there
+                 total:int|None=None):   # the run's epochs in all; default: `offset` + this fit's
+        self.file, self.offset, self.total = file, offset, total
     def before_fit(self): self.old, self.learn.logger = self.learn.logger, self._line
     def after_fit(self): self.learn.logger = self.old
     def _line(self, log):
         names = [n.replace('_score', '') for n in self.recorder.metric_names[1:]]
         vals = [f"{n} {v:.4f}" if isinstance(v, float) else f"{n} {v}" for n, v in zip(names, log[1:])]
         if rank_distrib(): return   # one log for a distributed run: rank 0's (its metrics are gathered from every rank)
-        off, total = getattr(self.learn, 'epoch_offset', 0), getattr(self.learn, 'epochs_total', self.n_epoch)   # a resumed fit counts on (`ResumeFrom`)
-        print(f"epoch {off + int(log[0]) + 1}/{total}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
+        print(f"epoch {self.offset + int(log[0]) + 1}/{self.total or self.offset + self.n_epoch}  " + '  '.join(vals), file=self.file or sys.stdout, flush=True)
 
 # %% ../nbs/02_learner.ipynb #22b2dd61
 @lru_cache(None)
@@ -266,301 +263,9 @@ def learner_preds(
     y, views = view_preds(learn, range(8) if tta else (0,), dl)
     return y, np.mean(views, axis=0), views[0]
 
-# %% ../nbs/02_learner.ipynb #bed49ec8
-MODEL_FORMAT, MODEL_FORMAT_VERSION = 'pcam_nb-model', 2   # 2: ensemble folders (`save_ensemble`); single models are still written as 1
-
-# %% ../nbs/02_learner.ipynb #3ce352db
-def _norm_stats(dls)->dict:
-    "The Normalize statistics of `dls`' batch pipeline"
-    dl = dls.train if hasattr(dls, 'train') else dls
-    for t in getattr(dl, 'dl', dl).after_batch.fs:   # during a distributed fit the loaders are wrapped (`PCamDistributedDL`)
-        if isinstance(t, Normalize):
-            return dict(mean=t.mean.flatten().tolist(), std=t.std.flatten().tolist())
-    return dict(mean=[0., 0., 0.], std=[1., 1., 1.])
-
-# %% ../nbs/02_learner.ipynb #4c23ea37
-def save_model(
-    learn:Learner,              # a trained `pcam_learner`
-    path:str|Path,              # folder to write
-    meta:dict|None=None,        # extra fields for model.json (data summary, run settings, metrics...)
-    pkl:bool=True,              # also write fastai's learner.pkl
-    overwrite:bool=False,       # replace a model already in `path`
-    threshold:float=0.5,        # decision threshold on P(tumour)
-)->Path:                        # `path`
-    "Write `learn`'s model as safetensors + JSON (and optionally fastai's .pkl), each file atomically"
-    from safetensors.torch import save_file
-    path = Path(path); path.mkdir(parents=True, exist_ok=True)
-    refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
-    sd = {k: v.detach().cpu().contiguous() for k, v in unwrap(learn.model).state_dict().items()}
-    info = dict(format=MODEL_FORMAT, format_version=1, pcam_nb_version=pcam_nb.__version__,
-                **getattr(learn, 'pcam', {}), n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,
-                input=dict(size=PATCH_SZ, **_norm_stats(learn.dls)),
-                versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, fastai=fastai.__version__))
-    info.update(meta or {})
-    js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON
-    with atomic_path(path/'model.safetensors') as p: save_file(sd, str(p))
-    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(json.loads(js), weights=dict(file='model.safetensors', sha256=file_hash(path/'model.safetensors'))), indent=1))
-    if pkl:
-        with atomic_path(path/'learner.pkl') as p: learn.export(p.absolute())
-    return path
-
-# %% ../nbs/02_learner.ipynb #7f7e01e1
-def load_model(
-    path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`; None: the model that ships with pcam_nb (`shipped_model`)
-    device:str='cpu',       # where to put the model
-    fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
-)->tuple:                   # (model in eval mode, the model.json dict)
-    "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
-    from safetensors.torch import load_file
-    path = shipped_model() if path is None else Path(path)
-    if not (path/'model.json').is_file(): raise FileNotFoundError(f"{path}: not a pcam_nb model folder (no model.json)")
-    try: info = json.loads((path/'model.json').read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{path/'model.json'}: not valid JSON ({e})") from None
-    if info.get('format') != MODEL_FORMAT: raise ValueError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
-    if info.get('format_version', 0) > MODEL_FORMAT_VERSION:
-        raise ValueError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
-    if 'members' in info: return _load_ensemble(path, info, device, fuse)
-    w = path/info['weights']['file']
-    if not w.is_file(): raise FileNotFoundError(f"{w}: weights file missing")
-    if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
-    model = pcam_model(info['arch'], None, channels_last=(device == 'cpu'))
-    model.load_state_dict(load_file(str(w)))
-    model = model.to(device).eval()
-    if fuse:
-        import torch.fx.experimental.optimization as fxo
-        model[1] = fxo.fuse(model[1])   # conv + BatchNorm pairs become one conv (eval statistics folded in)
-    return model, info
-
-# %% ../nbs/02_learner.ipynb #8c63bf78
-class Ensemble(nn.Module):
-    "Several pcam_nb models as one: its P(tumour) is the mean of the members' probabilities"
-    def __init__(self, members:list): super().__init__(); self.members = nn.ModuleList(members)
-    def forward(self, x):
-        p = torch.stack([m(x).float().softmax(1) for m in self.members]).mean(0)
-        return p.clamp_min(1e-12).log()   # log of the mean probabilities: softmax of it gives them back
-
-# %% ../nbs/02_learner.ipynb #c908609f
-def save_ensemble(
-    path:str|Path,          # the ensemble folder; its members are model folders inside it
-    members:list,           # the members' folder names, relative to `path`
-    meta:dict|None=None,    # extra fields for model.json (cross-validation metrics, data summary...)
-    threshold:float=0.5,    # decision threshold on the mean P(tumour)
-    overwrite:bool=False,   # replace an ensemble already in `path`
-)->Path:                    # `path`
-    "Write an ensemble's model.json: its members (checked by hash), their common input, a threshold"
-    path = Path(path)
-    refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
-    infos = [json.loads((path/m/'model.json').read_text()) for m in members]
-    if not infos: raise ValueError("an ensemble needs at least one member")
-    if any(i['input'] != infos[0]['input'] for i in infos): raise ValueError(f"{path}: the members normalise their input differently; they cannot be averaged")
-    info = dict(format=MODEL_FORMAT, format_version=2, pcam_nb_version=pcam_nb.__version__, arch=f"ensemble of {len(members)}",
-                member_arch=sorted({i['arch'] for i in infos}), n_out=2, vocab=infos[0]['vocab'], threshold=float(threshold),
-                input=infos[0]['input'], members=[dict(folder=str(m), sha256=file_hash(path/m/'model.json')) for m in members],
-                versions=infos[0]['versions']) | (meta or {})
-    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(info, indent=1, default=float))
-    return path
-
-# %% ../nbs/02_learner.ipynb #4a80eda0
-def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
-    "Load an ensemble folder's members, each checked against the hash of its model.json"
-    ms = []
-    for m in info['members']:
-        j = path/m['folder']/'model.json'
-        if not j.is_file(): raise FileNotFoundError(f"{path}: member {m['folder']} is missing")
-        if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
-        ms.append(load_model(path/m['folder'], device, fuse)[0])
-    return Ensemble(ms).to(device).eval(), info
-
-# %% ../nbs/02_learner.ipynb #fbcda8b4
-SHIPPED = 'lite0-kaggle4k-cv3'   # the model folder that ships inside the package (pcam_nb/shipped/), made by tools/ship_model.py
-
-def shipped_model(
-    name:str=SHIPPED,   # a folder under pcam_nb/shipped/
-)->Path:                # the model folder, for `load_model`
-    "The folder of the model that ships with pcam_nb: EfficientNet-Lite0, a 3-fold ensemble trained on 4,000 real Kaggle patches"
-    p = Path(pcam_nb.__file__).parent/'shipped'/name
-    if not (p/'model.json').is_file(): raise FileNotFoundError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model folder)")
-    return p
-
-# %% ../nbs/02_learner.ipynb #8ccc8405
-def _plain(o):
-    "`o` with numpy values made torch/Python ones, so that `torch.load(weights_only=True)` reads it back"
-    if isinstance(o, dict): return {k: _plain(v) for k, v in o.items()}
-    if isinstance(o, L): return [_plain(v) for v in o]   # fastai's optimizer keeps its hyper-parameters in an L
-    if isinstance(o, (list, tuple)): return type(o)(_plain(v) for v in o)
-    if isinstance(o, torch.Tensor): return o.as_subclass(torch.Tensor)   # fastai's tensor subclasses are not plain data
-    if isinstance(o, np.ndarray): return torch.from_numpy(o.copy())
-    if isinstance(o, np.generic): return o.item()
-    return o
-
-# %% ../nbs/02_learner.ipynb #c76a5bea
-def rng_states(
-    dl=None,   # a fastai DataLoader whose shuffling state to include (the training set's)
-)->dict:       # torch (and CUDA), numpy, Python and DataLoader random states
-    "Every random state a fit draws from, in a form `torch.load(weights_only=True)` reads back"
-    st = dict(torch=torch.get_rng_state(), numpy=_plain(np.random.get_state()), python=random.getstate())
-    if torch.cuda.is_available(): st['cuda'] = torch.cuda.get_rng_state_all()
-    if dl is not None: st['dl'] = dl.rng.getstate()
-    return st
-
-# %% ../nbs/02_learner.ipynb #4a9f838d
-def set_rng_states(
-    st:dict,   # from `rng_states`
-    dl=None,   # the DataLoader whose shuffling state to set
-):
-    "Put back the random states `rng_states` took"
-    torch.set_rng_state(st['torch'])
-    n = st['numpy']; np.random.set_state((n[0], np.asarray(n[1], dtype=np.uint32), int(n[2]), int(n[3]), float(n[4])))
-    p = st['python']; random.setstate((p[0], tuple(p[1]), p[2]))
-    if 'cuda' in st and torch.cuda.is_available(): torch.cuda.set_rng_state_all(st['cuda'])
-    if dl is not None and 'dl' in st: d = st['dl']; dl.rng.setstate((d[0], tuple(d[1]), d[2]))
-
-# %% ../nbs/02_learner.ipynb #a4ebea55
-def _rng_lists(o, back=False):
-    "`rng_states` with every tensor as a (dtype, list) pair, for `all_gather_object` (`back`: tensors again)"
-    if back and isinstance(o, dict) and set(o) == {'_tensor', 'dtype'}: return torch.tensor(o['_tensor'], dtype=getattr(torch, o['dtype']))
-    if isinstance(o, Tensor): return dict(_tensor=o.tolist(), dtype=str(o.dtype).split('.')[-1])
-    if isinstance(o, dict): return {k: _rng_lists(v, back) for k, v in o.items()}
-    if isinstance(o, (list, tuple)): return type(o)(_rng_lists(v, back) for v in o)
-    return o
-
-class Checkpoint(Callback):
-    "After every epoch, write what resuming needs to `path`, atomically: weights, optimizer, epochs done, history, trackers, random states"
-    order = 70   # after the Recorder, `KeepBest` and early stopping have seen the epoch
-    def __init__(self,
-                 path:str|Path,         # the checkpoint file
-                 meta:dict|None=None):  # more to store (e.g. the run's settings)
-        self.path, self.meta = Path(path), meta or {}
-    def after_epoch(self):
-        rng = _plain(rng_states(getattr(self.dls.train, 'dl', self.dls.train)))
-        if num_distrib() > 1:   # every rank's random states: each augments its own share of the batches with its own
-            ranks = [None]*num_distrib(); torch.distributed.all_gather_object(ranks, _rng_lists(rng))   # (torch 2.14 fails to unpickle gathered tensors)
-            ranks = [_rng_lists(r, back=True) for r in ranks]
-        if rank_distrib(): return   # rank 0 writes: the ranks hold the same weights
-        trackers = {type(cb).__name__: _plain({k: getattr(cb, k) for k in ('best', 'wait', 'best_n', 'n_epochs', 'state') if hasattr(cb, k)})
-                    for cb in self.cbs if isinstance(cb, TrackerCallback)}
-        ck = dict(epochs_done=getattr(self.learn, 'epoch_offset', 0) + self.epoch + 1,
-                  model={k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()}, opt=_plain(self.opt.state_dict()),
-                  values=getattr(self.learn, 'prior_values', []) + [[float(v) for v in r] for r in self.recorder.values],
-                  trackers=trackers, rng=rng, meta=_plain(self.meta),
-                  smooth_loss=dict(count=self.recorder.smooth_loss.count, val=self.recorder.smooth_loss.val.detach().cpu()))   # the logged train_loss is a running mean
-        if num_distrib() > 1: ck['rng_ranks'] = ranks
-        with atomic_path(self.path) as p: torch.save(_plain(ck), p)
-
-# %% ../nbs/02_learner.ipynb #126d05ae
-def load_checkpoint(
-    path:str|Path,   # a file written by `Checkpoint`
-)->dict:             # its contents
-    "Read a checkpoint (tensors, numbers and lists only: `weights_only`), with a clear error naming the file"
-    path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint there (a run writes one after its first epoch; a finished run removes it)")
-    try: ck = torch.load(path, weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ck, dict) or 'epochs_done' not in ck: raise ValueError(f"{path}: not a pcam_nb checkpoint")
-    return ck
-
-# %% ../nbs/02_learner.ipynb #973c9e5e
-def restore_checkpoint(
-    learn:Learner,   # a Learner built as the interrupted one was (same data, split and architecture)
-    ck:dict,         # from `load_checkpoint`
-):
-    "Put a checkpoint's weights and optimizer state into `learn`, before the resumed fit (`ResumeFrom` does the rest)"
-    unwrap(learn.model).load_state_dict(ck['model'])
-    if learn.opt is None: learn.create_opt()
-    learn.opt.load_state_dict(dict(ck['opt'], hypers=L(ck['opt']['hypers'])))
-
-# %% ../nbs/02_learner.ipynb #947d4f48
-class ResumeFrom(Callback):
-    "Continue an interrupted one-cycle fit: use with `fit_one_cycle(n_epoch - ck['epochs_done'], ...)` after `restore_checkpoint`"
-    order = 59   # sets the schedule's position before `ParamScheduler` (60) reads it
-    def __init__(self,
-                 ck:dict,       # from `load_checkpoint`
-                 n_epoch:int):  # the interrupted fit's total number of epochs
-        self.ck, self.total, self.done = ck, n_epoch, ck['epochs_done']
-    def before_fit(self):
-        if self.n_epoch != self.total - self.done:
-            raise ValueError(f"{self.done} of {self.total} epochs are done: resume with fit_one_cycle({self.total - self.done}, ...), not {self.n_epoch}")
-        self.learn.epoch_offset, self.learn.epochs_total, self.learn.prior_values = self.done, self.total, self.ck['values']
-        self._trackers()   # (again before the first epoch, after the callbacks' own before_fit; here for a fit with no epoch left)
-    def _trackers(self):
-        for cb in self.cbs:   # the best so far, early stopping's count
-            for k, v in self.ck['trackers'].get(type(cb).__name__, {}).items(): setattr(cb, k, v)
-    def before_epoch(self):
-        if self.epoch: return
-        self._trackers()
-        rr = self.ck.get('rng_ranks', [])   # a distributed run's: each rank resumes with its own (with as many processes as before)
-        set_rng_states(rr[rank_distrib()] if len(rr) == num_distrib() > 1 else self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
-        sl = self.ck['smooth_loss']; self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = sl['count'], sl['val']
-    def before_batch(self):
-        if self.training: self.learn.pct_train = (self.done + self.epoch + self.iter/self.n_iter)/self.total   # where the uninterrupted schedule is
-    def after_fit(self):
-        for k in ('epoch_offset', 'epochs_total', 'prior_values'):
-            if hasattr(self.learn, k): delattr(self.learn, k)
-
-# %% ../nbs/02_learner.ipynb #5f1ee967
-def distributed()->bool:
-    "Is this process one of several started by `torchrun` or `accelerate launch` (WORLD_SIZE > 1)?"
-    return num_distrib() > 1
-
-# %% ../nbs/02_learner.ipynb #030ad700
-def dist_state():
-    "accelerate's `PartialState` for this run, starting the process group once (gloo on CPUs, nccl on GPUs); None in a single process"
-    if not distributed(): return None
-    from accelerate import PartialState
-    from datetime import timedelta   # (fastai's star import makes `datetime` the class)
-    return PartialState(cpu=not torch.cuda.is_available(), timeout=timedelta(hours=2))   # rank 0 may check the data for a while
-
-# %% ../nbs/02_learner.ipynb #58916422
-@contextlib.contextmanager
-def single_process():
-    "fastai as a single process inside a distributed run (rank 0's `lr_find` and final report): nothing is gathered from other ranks"
-    with modified_env(WORLD_SIZE='1'): yield
-
-# %% ../nbs/02_learner.ipynb #18254cf9
-def on_main(
-    f,          # the work: called with `args` and `kwargs`
-    *args, **kwargs,
-):              # `f`'s result, on every rank
-    "Run `f` on rank 0 alone, as a single process, and give its result to every rank; an error there is raised on every rank"
-    if not distributed(): return f(*args, **kwargs)
-    dist_state(); out, err = [None], None
-    if rank_distrib() == 0:
-        try:
-            with single_process(): out = [('ok', f(*args, **kwargs))]
-        except Exception as e: err, out = e, [('error', f"{type(e).__name__}: {e}")]
-    torch.distributed.broadcast_object_list(out, 0)
-    if err is not None: raise err
-    if out[0][0] == 'error': raise RuntimeError(f"rank 0 failed: {out[0][1]}")
-    return out[0][1]
-
-# %% ../nbs/02_learner.ipynb #0fb54cd1
-class PCamDistributedDL(DistributedDL):
-    "fastai's `DistributedDL`, with the shuffled indices broadcast on the process group's device (fastai always uses CUDA)"
-    def _broadcast(self, t, rank):
-        t = torch.tensor(t, dtype=torch.long, device='cuda' if torch.distributed.get_backend() == 'nccl' else 'cpu')
-        torch.distributed.broadcast(t, rank)
-        return t.cpu().tolist()
-
-# %% ../nbs/02_learner.ipynb #94f172e3
-class PCamDistributed(DistributedTrainer):
-    "fastai's `DistributedTrainer` (DDP through accelerate) on any device: gloo on CPUs, nccl on GPUs"
-    def __init__(self,
-                 sync_bn:bool|None=None,  # SyncBatchNorm across ranks; default: on GPUs (PyTorch has no CPU SyncBatchNorm)
-                 **kwargs):               # for accelerate's `Accelerator`
-        cuda = torch.cuda.is_available()
-        super().__init__(sync_bn=cuda if sync_bn is None else sync_bn, cpu=not cuda, **kwargs)
-    def _wrap_dl(self, dl): return dl if isinstance(dl, DistributedDL) else PCamDistributedDL(dl, device=self.accelerator.device)
-    def after_fit(self): self.learn.model, self.learn.dls.loaders = self.accelerator.unwrap_model(self.learn.model), self.old_dls
-
-# %% ../nbs/02_learner.ipynb #c48d2a06
-@contextlib.contextmanager
-def distrib_fit(
-    learn:Learner,   # the Learner to fit on every rank
-):
-    "Fit `learn` across the processes of `torchrun`/`accelerate launch` inside this context (a single process is left as it is)"
-    if not distributed(): yield learn; return
-    dist_state()
-    cb = PCamDistributed(); learn.add_cb(cb)
-    if rank_distrib() and hasattr(learn, 'progress'): learn.remove_cb(ProgressCallback)   # one progress bar, rank 0's
-    try: yield learn
-    finally: learn.remove_cb(cb)
+# %% ../nbs/02_learner.ipynb #641655db
+for _k in ('save_model', 'load_model'): globals().pop(_k, None)   # fastai's functions of these names came with its star import: ours are in `modelfile`
+__getattr__ = moved(__name__, {   # what lived here before the house was split (issue 22): still found, with a FutureWarning
+    **{k: f'pcam_nb.modelfile:{k}' for k in ('MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'save_model', 'load_model', 'Ensemble', 'save_ensemble', 'SHIPPED', 'shipped_model')},
+    **{k: f'pcam_nb.checkpoint:{k}' for k in ('rng_states', 'set_rng_states', 'Checkpoint', 'load_checkpoint', 'restore_checkpoint', 'ResumeFrom')},
+    **{k: f'pcam_nb.distributed:{k}' for k in ('distributed', 'dist_state', 'single_process', 'on_main', 'PCamDistributedDL', 'PCamDistributed', 'distrib_fit')}})

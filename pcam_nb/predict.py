@@ -14,7 +14,8 @@ from fastcore.meta import delegates
 from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .data.block import dihedral, to_patch
-from .learner import load_model, Ensemble, resolve_precision
+from .learner import resolve_precision
+from .modelfile import load_model, Ensemble
 
 # %% auto #0
 __all__ = ['model_device', 'pick_device', 'predict_batch', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam',

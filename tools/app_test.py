@@ -51,7 +51,7 @@ def start_app(model, port, tmp):
 
 def descendants(pid):
     "Ids of the processes started by `pid` and by those (Linux /proc)"
-    from pcam_nb.panel import _descendants
+    from pcam_nb.app import _descendants
     return _descendants(pid)
 
 

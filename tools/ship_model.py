@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np, torch
 
 ROOT = Path(__file__).resolve().parents[1]
-from pcam_nb.learner import load_model, save_ensemble, SHIPPED
+from pcam_nb.modelfile import load_model, save_ensemble, SHIPPED
 from pcam_nb.core import file_hash, atomic_path
 from pcam_nb.data.readers import read_pcam
 from pcam_nb.predict import predict_source, predict_images

@@ -8,7 +8,7 @@ import numpy as np, torch
 from fastai.vision.all import *
 from sklearn.model_selection import StratifiedShuffleSplit, StratifiedGroupKFold, StratifiedKFold
 from ..core import *
-from .readers import PatchError, FilePatches, H5Patches, read_kaggle, read_h5, read_folder
+from .readers import PatchError
 
 # %% auto #0
 __all__ = ['STAIN', 'TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx',

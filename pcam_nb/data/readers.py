@@ -13,7 +13,7 @@ from ..core import *
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_id_csv', 'read_kaggle', 'verify', 'read_folder',
+__all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_id_csv', 'read_kaggle', 'verify_patches', 'read_folder',
            'H5Patches', 'read_h5', 'pcam_layout', 'read_pcam']
 
 # %% ../../nbs/01a_data.readers.ipynb #791b66b3
@@ -127,7 +127,7 @@ def read_kaggle(
     return FilePatches([imgs[i] for i in ids], t['label'].values if labelled else None, ids)
 
 # %% ../../nbs/01a_data.readers.ipynb #3e9a06b1
-def verify(
+def verify_patches(
     src,                 # a patch source
     show:bool=False,     # progress bar
     bs:int=512,          # patches per step (one HDF5 read per step when the source has `get_many`)
@@ -310,3 +310,6 @@ def read_pcam(
     if layout == 'kaggle': return read_kaggle(path, split)
     if layout == 'h5': return read_h5(path, split, labelled=(Path(path)/h5_names(split)['y']).exists())
     return read_folder(path, labels_from='parent')
+
+# %% ../../nbs/01a_data.readers.ipynb #c35827fc
+__getattr__ = moved(__name__, dict(verify='pcam_nb.data.readers:verify_patches'))   # its old name, which clashed with the `verify` option of six functions

@@ -1,7 +1,7 @@
 #!/usr/bin/env python
-"""Cross-validation of one recipe on the CPU (issue 9): how the 2-core numbers in nbs/02b_train.bench.ipynb were made.
+"""Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02e_bench_train.ipynb were made.
 
-    python tools/cv_cpu.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
+    python bench/cv.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
 
 Every key=value is an option of `train` except three candidates tried only here (as fastai callbacks passed in `cbs`):
 `mixup=ALPHA` (fastai's `MixUp`), `smooth=EPS` (training loss `LabelSmoothingCrossEntropyFlat(eps)`; validation unchanged)

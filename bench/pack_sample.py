@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Carry the real 4k sample to a device machine (64 MiB per call) and rebuild it there as PCam's HDF5 train split.
 
-    python tools/pack_sample.py pack $PCAM_SAMPLE .bench        # here: two halves, lossless WebP, about 32 MB each
-    python tools/pack_sample.py unpack HALF_A HALF_B DEST       # there: DEST/camelyonpatch_level_2_split_train_{x,y}.h5
+    python bench/pack_sample.py pack $PCAM_SAMPLE .bench        # here: two halves, lossless WebP, about 32 MB each
+    python bench/pack_sample.py unpack HALF_A HALF_B DEST       # there: DEST/camelyonpatch_level_2_split_train_{x,y}.h5
 
 Lossless: every unpacked pixel equals the TIFF's. The halves go in ignored folders only (never commit the images).
 """
