@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02e_bench_train.ipynb were made.
+"""Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02f_bench_train.ipynb were made.
 
     python bench/cv.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""GPU sweep (the learning-rate and recipe numbers of nbs/02e_bench_train.ipynb): lr_find's valley for ResNet-18 from scratch
+"""GPU sweep (the learning-rate and recipe numbers of nbs/02f_bench_train.ipynb): lr_find's valley for ResNet-18 from scratch
 over 10 seeds, then 5-fold cross-validation of candidate recipes (out-of-fold AUC, and with D4 TTA), seed-major within a
 time budget. Results in $OUT/sweep.json; how it ran on the device machine: bench/README.md.
 

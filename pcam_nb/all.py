@@ -13,6 +13,7 @@ from .data.synth import *
 from .data.readers import *
 from .data.block import *
 from .data.download import *
+from .model import *
 from .learner import *
 from .modelfile import *
 from .checkpoint import *

@@ -15,7 +15,7 @@ from fastcore.docments import docments
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
            'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'center_box', 'center_crop', 'as_label', 'label_name',
            'atomic_path', 'sample_path', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser',
-           'run_cli', 'moved']
+           'run_cli', 'dihedral', 'moved']
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -216,6 +216,16 @@ def run_cli(
     args = vars(cli_parser(func, prog, skip).parse_args(argv))
     try: return func(**args)
     except errors as e: sys.exit(f"{prog}: {e}")
+
+# %% ../nbs/00_core.ipynb #3d448fc9
+def dihedral(
+    x,        # a torch tensor of ...xHxW images
+    k:int,    # which of the 8 symmetries: rotate by 90*(k%4) degrees, then flip left-right if k>=4
+):            # the same type as `x`
+    "Symmetry `k` (0-7) of the dihedral group D4 applied to the last two dims of `x`"
+    if not 0 <= k < 8: raise ValueError(f"k must be in 0..7, not {k}")
+    x = x.rot90(k % 4, (-2, -1))
+    return x.flip(-1) if k >= 4 else x
 
 # %% ../nbs/00_core.ipynb #b3d34013
 def moved(

@@ -13,8 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.meta import delegates
 from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
-from .data.block import dihedral, to_patch
-from .learner import resolve_precision
+from .model import resolve_precision
 from .modelfile import load_model, Ensemble
 
 # %% auto #0
@@ -160,6 +159,7 @@ def show_patch(
     title:str='',        # title above it
 ):
     "A patch with its centre 32x32 box outlined"
+    from pcam_nb.data.block import to_patch   # (drawing uses fastai's show; predicting does not)
     to_patch(np.asarray(x)).show(ctx=ax)   # `TensorPatch.show` draws the box
     ax.set_title(title, fontsize=7)
 

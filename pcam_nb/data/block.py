@@ -11,8 +11,8 @@ from ..core import *
 from .readers import PatchError
 
 # %% auto #0
-__all__ = ['STAIN', 'TensorPatch', 'to_patch', 'dihedral', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx',
-           'subsample', 'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
+__all__ = ['STAIN', 'TensorPatch', 'to_patch', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx', 'subsample',
+           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -32,16 +32,6 @@ def to_patch(
     a = np.ascontiguousarray(a)
     if not a.flags.writeable: a = a.copy()   # PIL hands out read-only arrays
     return TensorPatch(torch.from_numpy(a).permute(2, 0, 1))
-
-# %% ../../nbs/01b_data.block.ipynb #3b1b187c
-def dihedral(
-    x:Tensor, # ...xHxW images
-    k:int,    # which of the 8 symmetries: rotate by 90*(k%4) degrees, then flip left-right if k>=4
-)->Tensor:
-    "Symmetry `k` (0-7) of the dihedral group D4 applied to the last two dims of `x`"
-    if not 0 <= k < 8: raise ValueError(f"k must be in 0..7, not {k}")
-    x = torch.rot90(x, k % 4, (-2, -1))
-    return x.flip(-1) if k >= 4 else x
 
 # %% ../../nbs/01b_data.block.ipynb #61ebf535
 class D4(Transform):
