@@ -21,6 +21,7 @@ from .distributed import *
 from .train import *
 from .predict import *
 from .evaluate import *
+from .slide import *
 from .panel import *
 from .app import *
 __all__ = [n for n in dir() if not n.startswith('_')]   # nbdev lists only names defined here (none): star-importers get every public name above

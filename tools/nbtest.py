@@ -7,7 +7,7 @@ nbdev's `test_nb` runs each notebook top to bottom in a fresh shell (skipping ce
 given); this script collects its pass/fail result per notebook, prints each notebook's time, and ends
 with one line `notebooks: N passed, M failed` (exit 1 when M > 0).
 """
-import argparse, os, sys, time
+import argparse, sys, time
 from fastcore.parallel import parallel
 from fastcore.xtras import working_directory
 from nbdev.config import get_config
