@@ -4,7 +4,7 @@
 
 # %% ../nbs/02b_modelfile.ipynb #22a357ff
 from __future__ import annotations
-import json
+import contextlib, hashlib, importlib.util, io, json, os, warnings
 from pathlib import Path
 import torch, torchvision
 from torch import nn
@@ -14,7 +14,7 @@ from .model import pcam_model, unwrap
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'save_model', 'load_model', 'Ensemble',
-           'save_ensemble', 'shipped_model']
+           'save_ensemble', 'shipped_model', 'OnnxModel', 'onnx_model']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -136,3 +136,46 @@ def shipped_model(
     p = Path(pcam_nb.__file__).parent/'shipped'/name
     if not (p/'model.json').is_file(): raise FileNotFoundError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model folder)")
     return p
+
+# %% ../nbs/02b_modelfile.ipynb #85e9c5d5
+class OnnxModel:
+    "A pcam_nb model exported to ONNX, run by ONNX Runtime on the CPU: called like the PyTorch model (normalised Bx3x96x96 float in, logits out); prediction only"
+    def __init__(self,
+                 path:str|Path,            # the .onnx file (`onnx_model` writes it)
+                 threads:int|None=None):   # intra-op threads; default: torch's
+        import onnxruntime as ort
+        so = ort.SessionOptions(); so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.intra_op_num_threads = threads or torch.get_num_threads()
+        self.path, self.session = Path(path), ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
+    def __call__(self, x): return torch.from_numpy(self.session.run(None, {'x': x.as_subclass(torch.Tensor).detach().float().cpu().contiguous().numpy()})[0])
+    def parameters(self): return iter(())   # no torch weights: it runs on the CPU
+    def eval(self): return self
+    def __repr__(self): return f"OnnxModel({self.path.name})"
+
+# %% ../nbs/02b_modelfile.ipynb #a383d49e
+def onnx_model(
+    model:nn.Module,           # a loaded pcam_nb model (`load_model`), single or ensemble
+    info:dict,                 # its model.json
+    cache:str|Path|None=None,  # where exported graphs are kept; default: $PCAM_CACHE/onnx, else ~/.cache/pcam_nb/onnx
+    tol:float=1e-4,            # the largest difference in P from PyTorch that is accepted
+)->OnnxModel|None:             # None where ONNX Runtime is missing or its P differs from PyTorch's
+    "`model` for ONNX Runtime: exported once (cached by its model.json's hash), and checked against PyTorch on a probe batch"
+    try: import onnxruntime
+    except ImportError: return None
+    if importlib.util.find_spec('onnx') is None: return None   # (torch's exporter needs it)
+    key = hashlib.sha256((json.dumps(info, sort_keys=True) + torch.__version__ + onnxruntime.__version__).encode()).hexdigest()[:24]
+    cache = Path(cache or os.environ.get('PCAM_CACHE') or Path.home()/'.cache'/'pcam_nb')/'onnx'
+    f = cache/f'{key}.onnx'
+    model = model.cpu().eval()
+    if not f.is_file():
+        cache.mkdir(parents=True, exist_ok=True)
+        with atomic_path(f) as p, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+            warnings.simplefilter('ignore')
+            torch.onnx.export(model, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), str(p), input_names=['x'], output_names=['logits'],
+                              dynamic_axes={'x': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=17, dynamo=False)
+    om = OnnxModel(f)
+    probe = torch.randn(8, 3, PATCH_SZ, PATCH_SZ, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): d = (model(probe).float().softmax(1) - om(probe).softmax(1)).abs().max().item()
+    if d > tol:
+        warnings.warn(f"{f}: ONNX Runtime's P differs from PyTorch's by {d:.1e}: using PyTorch"); return None
+    return om

@@ -14,11 +14,11 @@ from fastcore.meta import delegates
 from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .model import resolve_precision
-from .modelfile import load_model, Ensemble
+from .modelfile import load_model, Ensemble, onnx_model
 
 # %% auto #0
 __all__ = ['model_device', 'pick_device', 'predict_batch', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam',
-           'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images', 'write_submission',
+           'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images', 'write_submission', 'pick_engine',
            'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
@@ -272,6 +272,22 @@ def write_submission(
     with atomic_path(out, overwrite=True) as f: df[['id', 'label']].to_csv(f, index=False, float_format='%.6f')
     return out
 
+# %% ../nbs/03_predict.ipynb #2edc1c67
+def pick_engine(
+    model:torch.nn.Module,   # a loaded pcam_nb model
+    info:dict,               # its model.json
+    engine:str='auto',       # 'auto' (ONNX Runtime for float32 on a CPU where it is installed, else PyTorch), 'onnx' or 'torch'
+    precision:str='auto',    # the precision asked for: bf16 needs PyTorch
+)->tuple:                    # (what to predict with, 'onnx' or 'torch')
+    "The engine a prediction runs on: ONNX Runtime where it can (CPU, float32, installed), else the PyTorch model"
+    if engine not in ('auto', 'onnx', 'torch'): raise ValueError(f"engine must be auto, onnx or torch, not {engine!r}")
+    if engine == 'torch' or model_device(model).type != 'cpu' or precision == 'bf16':
+        if engine == 'onnx': raise ValueError("--engine onnx runs float32 on the CPU: leave out --precision bf16 and --device cuda")
+        return model, 'torch'
+    om = onnx_model(model, info)
+    if om is None and engine == 'onnx': raise ImportError("--engine onnx: ONNX Runtime is not installed (pip install onnxruntime onnx), or its P differed from PyTorch's")
+    return (om, 'onnx') if om is not None else (model, 'torch')
+
 # %% ../nbs/03_predict.ipynb #d4ae2894
 @delegates(predict_images, but=['show', 'precision'])
 def _predict_cmd(
@@ -281,6 +297,7 @@ def _predict_cmd(
     calls:bool=False,             # write 0/1 calls at the model's threshold instead of probabilities
     precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
     device:str='auto',            # cpu, cuda, or auto (a GPU when there is one)
+    engine:str='auto',            # auto (ONNX Runtime on a CPU, float32, where installed), onnx or torch (`pick_engine`)
     force:bool=False,             # replace an existing --out
     quiet:bool=False,             # no progress bar (never one when the output is a log file or a pipe)
     **kwargs,
@@ -288,6 +305,8 @@ def _predict_cmd(
     "Write P(tumour) for every image as a Kaggle submission (id,label)"
     refuse_existing(out, 'a file', force)
     m, info = load_model(model, pick_device(device), fuse=True)
+    m, used = pick_engine(m, info, engine, precision)
+    if used == 'onnx': precision = 'fp32'
     t0 = time.time()
     df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, **kwargs)
     if extra: print(f"pcam_predict: note: {len(extra)} images are not in {kwargs.get('sample_submission')} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
@@ -296,7 +315,7 @@ def _predict_cmd(
         print(f"pcam_predict: {len(errs)} unreadable images skipped (listed in {out}.errors.txt); the submission lacks their rows", file=sys.stderr)
     write_submission(df, out, force, info['threshold'] if calls else None)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}, threshold {info['threshold']:.4f}: "
+    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, threshold {info['threshold']:.4f}: "
           f"{int((df.label >= info['threshold']).sum())} called tumour; wrote {out}")
 
 # %% ../nbs/03_predict.ipynb #3278e759

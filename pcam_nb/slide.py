@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
 from .modelfile import load_model
-from .predict import _views, pick_device
+from .predict import _views, pick_device, pick_engine
 
 # %% auto #0
 __all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'TILE_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
@@ -477,11 +477,14 @@ def _slide_cmd(
     precision:str='fp32',       # 'fp32', 'bf16' or 'auto' (bf16 where the hardware has it)
     bs:int=EVAL_BS,             # windows per batch
     device:str='auto',          # 'cpu', 'cuda' or 'auto'
+    engine:str='auto',          # 'auto' (ONNX Runtime on a CPU, float32, where installed), 'onnx' or 'torch' (`predict.pick_engine`)
     quiet:bool=False,           # no progress bar
 ):
     "Score a whole-slide image (or a folder of them) with a PCam model: a P(tumour) map, tumour regions for QuPath and a summary"
     if (slide is None) == (slides is None): raise ValueError("give one of --slide FILE or --slides FOLDER")
     m, info = load_model(model, pick_device(device), fuse=True)
+    m, used = pick_engine(m, info, engine, precision)
+    if used == 'onnx': precision = 'fp32'
     kw = dict(stride=stride, tta=tta, threshold=threshold, mpp=mpp, min_tissue=min_tissue, precision=precision, bs=bs)
     show = not quiet and bars_wanted()
     if slides is not None:
