@@ -9,6 +9,7 @@ from pathlib import Path
 from .core import *
 from .modelfile import load_model, shipped_model
 from .panel import SHIPPED_LABEL
+from .slide import slide_files
 
 # %% auto #0
 __all__ = ['WS_MAX_BYTES', 'app_notebook', 'check_app', 'pcam_app_cli']
@@ -19,26 +20,39 @@ WS_MAX_BYTES = 256*2**20   # the app's websocket message limit (Voila's default,
 def app_notebook(
     folder:str|Path,   # where to write it
 )->Path:               # the notebook Voila serves
-    "Write the app's notebook: one cell that shows `pcam_panel` for the model named by $PCAM_APP_MODEL"
+    "Write the app's notebook: one cell that shows `pcam_panel` for the model named by $PCAM_APP_MODEL (and the slides named by $PCAM_APP_SLIDES)"
     src = ("import os\nfrom pcam_nb.panel import pcam_panel\n"
-           "pcam_panel(os.environ['PCAM_APP_MODEL'], os.environ.get('PCAM_APP_DEVICE', 'cpu'), os.environ.get('PCAM_APP_LABEL'))")
+           "pcam_panel(os.environ['PCAM_APP_MODEL'], os.environ.get('PCAM_APP_DEVICE', 'cpu'), os.environ.get('PCAM_APP_LABEL'),\n"
+           "           os.environ.get('PCAM_APP_SLIDES') or None, os.environ.get('PCAM_APP_OUT') or None)")
     nb = dict(cells=[dict(cell_type='code', execution_count=None, id='pcam-app', metadata={}, outputs=[], source=src)],
               metadata=dict(kernelspec=dict(name='python3', display_name='Python 3', language='python')), nbformat=4, nbformat_minor=5)
     fn = Path(folder)/'pcam_app.ipynb'
     with atomic_path(fn, overwrite=True) as p: p.write_text(json.dumps(nb, indent=1))
     return fn
 
+# %% ../nbs/04a_app.ipynb #8196a6ab
+def _check_slides(slides:Path, out):
+    "A folder with slides in it (or a slide file), and an output folder that can be written"
+    if not slides.is_file() and not slide_files(slides): raise ValueError(f"{slides}: no slides in this folder (files ending in .svs, .tif, .tiff, .ndpi, ...)")
+    root = Path(out) if out else (slides.parent if slides.is_file() else slides)/'pcam_slide'
+    try: root.mkdir(parents=True, exist_ok=True)
+    except OSError as e: raise OSError(f"{root}: cannot make the folder for slide results ({e.strerror}): choose another with --out") from None
+    if not os.access(root, os.W_OK): raise OSError(f"{root}: cannot write slide results there: choose another with --out")
+
 # %% ../nbs/04a_app.ipynb #cb36e857
 def check_app(
     model:str|Path|None,     # the model folder; None: the shipped model
     host:str='127.0.0.1',    # address to bind
     port:int=8866,           # port to bind
+    slides:str|Path|None=None,  # a folder of slides (or a slide file): it must hold slides
+    out:str|Path|None=None,  # where slide results go (default: `pcam_slide/` beside the slides): it must be writable
 )->dict:                     # the model's model.json
-    "What can go wrong before Voila starts: the model folder (it must load) and the port (it must be free)"
+    "What can go wrong before Voila starts: the model folder (it must load), the slides and their output folder, and the port (it must be free)"
     try: _, info = load_model(model)
     except Exception as e:
         m = str(e)   # load_model's messages name the file already: said once
         raise ValueError(m if str(Path(model)) in m else f"{model}: not a usable model folder ({m})") from None
+    if slides is not None: _check_slides(Path(slides), out)
     with socket.socket(socket.AF_INET6 if ':' in host else socket.AF_INET) as s:
         try: s.bind((host, port))
         except OSError as e: raise OSError(f"port {port} on {host} is not free ({e.strerror}): choose another with --port") from None
@@ -93,15 +107,18 @@ def _app_cmd(
     host:str='127.0.0.1',     # address to bind; anything else makes the app reachable from other machines (it has no login)
     browser:bool=True,        # open the page in a web browser
     device:str='cpu',         # where the model runs
+    slides:str|None=None,     # a folder of slides on this machine (or one slide file): the app opens in its "whole slides" mode
+    out:str|None=None,        # where slide results are kept (default: pcam_slide/ beside the slides); slides scored there before open at once
 ):
     "Serve the upload-and-predict panel for a model as a web app (Voila)"
-    check_app(model, host, port)
+    check_app(model, host, port, slides, out)
     if host not in ('127.0.0.1', 'localhost', '::1'):
         print(f"pcam_app: WARNING: serving on {host}: anyone who can reach this machine on port {port} can use the app and the model; it has no login", file=sys.stderr)
     work = Path(tempfile.mkdtemp(prefix='pcam_app_'))
     nb = app_notebook(work)
     (work/'voila.json').write_text(json.dumps(dict(Voila=dict(tornado_settings=dict(websocket_max_message_size=WS_MAX_BYTES)))))
-    env = dict(os.environ, PCAM_APP_MODEL=str(Path(model or shipped_model()).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model or SHIPPED_LABEL))   # the card says what the user typed
+    env = dict(os.environ, PCAM_APP_MODEL=str(Path(model or shipped_model()).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model or SHIPPED_LABEL),
+               PCAM_APP_SLIDES=str(Path(slides).absolute()) if slides else '', PCAM_APP_OUT=str(Path(out).absolute()) if out else '')   # the card says what the user typed
     cmd = [sys.executable, '-m', 'voila', nb.name, f'--port={port}', f'--Voila.ip={host}', '--Voila.port_retries=0', '--no-browser',
            '--preheat_kernel=True', '--pool_size=1', '--show_tracebacks=False', '--theme=light', '--Voila.log_level=INFO']
     log = open(work/'voila.log', 'w')

@@ -166,7 +166,9 @@ def onnx_model(
     key = hashlib.sha256((json.dumps(info, sort_keys=True) + torch.__version__ + onnxruntime.__version__).encode()).hexdigest()[:24]
     cache = Path(cache or os.environ.get('PCAM_CACHE') or Path.home()/'.cache'/'pcam_nb')/'onnx'
     f = cache/f'{key}.onnx'
-    model = model.cpu().eval()
+    dev = next(iter(model.parameters()), torch.empty(0)).device
+    if dev.type != 'cpu': raise ValueError(f"onnx_model: the model is on {dev}; ONNX Runtime runs it on the CPU: load it with device='cpu' (the model is left where it is)")
+    model = model.eval()
     if not f.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         with atomic_path(f) as p, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):

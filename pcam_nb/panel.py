@@ -15,7 +15,8 @@ from fastcore.basics import patch
 from .core import *
 from .data.readers import read_patch, PatchError
 from .modelfile import load_model, SHIPPED
-from .predict import predict_bytes, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
+from .slideview import SlideView
+from .predict import pick_engine, predict_bytes, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'decode_upload', 'score_upload', 'call', 'sort_rows',
@@ -208,17 +209,21 @@ def model_card(
 
 # %% ../nbs/04_panel.ipynb #612d90e2
 class PCamPanel(W.VBox):
-    "The upload-and-predict panel: a model card, an uploader, a results table, a threshold slider and a view of the selected file"
+    "The upload-and-predict panel: a model card, an uploader, a results table, a threshold slider and a view of the selected file; and a 'whole slides' mode (`SlideView`)"
     def __init__(self,
                  model:str|Path|tuple|None=None,   # a model folder, or a `(model, info)` pair from `load_model`; None: the shipped model
                  device:str='cpu',       # where the model runs
-                 label:str|None=None):   # how the model card names the model (default: its folder)
+                 label:str|None=None,    # how the model card names the model (default: its folder)
+                 slides:str|Path|None=None,  # a folder of slides (or a slide file) on this machine: the panel opens in its "whole slides" mode
+                 out:str|Path|None=None):    # where slide results are kept (default: `pcam_slide/` beside the slides)
         self.device, self.rows, self.label = device, [], label
+        self.slides = SlideView(slides, out)
         self._quiet = False   # True while `refresh` changes several widgets: the view is drawn once, after
         super().__init__(self._widgets())
         self.add_class('pcam-panel')
         self.load(model)
         self._wire()
+        if slides is not None: self.mode.value = 'whole slides'
 
 # %% ../nbs/04_panel.ipynb #f7c9af4b
 @patch
@@ -241,9 +246,11 @@ def _widgets(self:PCamPanel)->list:
     self.cell = W.Dropdown(options=[16, 32, 48, 64, 96], value=CENTER_SZ, description='square (px)', style=style, layout=W.Layout(width='200px'))
     self.bar = W.FloatProgress(0, min=0, max=1, description='scoring', layout=W.Layout(width='420px', display='none'))
     self.region_box = W.HBox([self.alpha, self.cell], layout=W.Layout(display='none'))
-    return [self.card, W.HBox([self.path, self.load_btn]), self.msg, self.upload, self.bar,
-            W.HBox([self.threshold, self.order]), W.HBox([self.tta, self.cam]), self.table, self.csv,
-            self.pick, self.region_box, self.info_line, self.view]
+    self.mode = W.ToggleButtons(options=['patches and regions', 'whole slides'], description='mode', style=style)
+    self.patches = W.VBox([self.upload, self.bar, W.HBox([self.threshold, self.order]), W.HBox([self.tta, self.cam]), self.table, self.csv,
+                           self.pick, self.region_box, self.info_line, self.view])
+    self.slides.layout.display = 'none'
+    return [self.card, W.HBox([self.path, self.load_btn]), self.msg, self.mode, self.patches, self.slides]
 
 # %% ../nbs/04_panel.ipynb #00c1af8a
 @patch
@@ -256,16 +263,26 @@ def _wire(self:PCamPanel):
     for w in (self.cam, self.pick, self.alpha): w.observe(lambda _: self._show(), 'value')
     self.cell.observe(lambda _: self._recell(), 'value')
     self.load_btn.on_click(lambda _: self.load(self.path.value.strip()))
+    self.mode.observe(self._on_mode, 'value')
+
+# %% ../nbs/04_panel.ipynb #05018bf2
+@patch
+def _on_mode(self:PCamPanel, change):
+    "Show the uploads or the slides"
+    sl = change['new'] == 'whole slides'
+    self.patches.layout.display, self.slides.layout.display = ('none', '') if sl else ('', 'none')
 
 # %% ../nbs/04_panel.ipynb #8d596985
 @patch
 def load(self:PCamPanel,
          model:str|Path|tuple|None):   # a model folder, or a `(model, info)` pair; None: the model that ships with pcam_nb
-    "Use another model: the card and the threshold follow it, and every file is scored again"
+    "Use another model: the card and the threshold follow it, every file is scored again, and an open slide is closed"
     try: m, info = (model if isinstance(model, tuple) else load_model(model, self.device, fuse=True))
     except Exception as e:
         self.msg.value = f'<span style="color:#b00">cannot use {html.escape(str(model))}: {html.escape(str(e))}</span>'; return False
     self.model, self.info = m, info
+    self.engine = pick_engine(m, info, 'auto', 'fp32')[0]   # ONNX Runtime on a CPU where installed (the same P to 1e-4); Grad-CAM uses the PyTorch model
+    self.slides.use(m, info, self.engine)
     self.card.value = model_card(info, self.label or ('' if isinstance(model, tuple) else SHIPPED_LABEL if model is None else model))
     self.label = None   # a model loaded later is named by its folder
     self.msg.value = ''
@@ -289,7 +306,7 @@ def _progress(self:PCamPanel, done, total):
 def _score(self:PCamPanel, name, data, cell=None):
     "Score one file, showing a progress bar while a region's heatmap is computed"
     self.bar.layout.display = ''; self.bar.value = 0
-    try: return score_upload(self.model, self.info, name, data, self.tta.value, cell or self.cell.value, self._progress) | dict(data=bytes(data))
+    try: return score_upload(self.engine, self.info, name, data, self.tta.value, cell or self.cell.value, self._progress) | dict(data=bytes(data))
     finally: self.bar.layout.display = 'none'
 
 # %% ../nbs/04_panel.ipynb #4889ec55
@@ -370,9 +387,11 @@ def pcam_panel(
     model:str|Path|tuple|None=None,   # a model folder (single or ensemble), or a `(model, info)` pair from `load_model`; None: the model that ships with pcam_nb
     device:str='cpu',       # where the model runs
     label:str|None=None,    # how the model card names the model (default: its folder)
+    slides:str|Path|None=None,  # a folder of slides (or a slide file) on this machine: open in the "whole slides" mode
+    out:str|Path|None=None,     # where slide results are kept (default: `pcam_slide/` beside the slides)
 )->PCamPanel:
-    "The upload-and-predict panel for Jupyter (and, through `pcam_app`, a browser)"
-    return PCamPanel(model, device, label)
+    "The upload-and-predict panel for Jupyter (and, through `pcam_app`, a browser), with a mode for whole slides"
+    return PCamPanel(model, device, label, slides, out)
 
 # %% ../nbs/04_panel.ipynb #d7e4eb9f
 __getattr__ = moved(__name__, {k: f'pcam_nb.app:{k}' for k in ('WS_MAX_BYTES', 'app_notebook', 'check_app', 'pcam_app_cli')})   # the app's pieces, in `app` since issue 22

@@ -334,6 +334,7 @@ def score_slide(
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
     mpp:float|None=None,     # level 0's um/px, for a slide that does not say
     show:bool=True,          # progress bar
+    progress=None,           # optional `f(batches done, batches)`, called after each batch (the panel's progress bar)
 )->pd.DataFrame:             # every scored window (tiles.csv)
     "Score every tissue window of a slide, appending to tiles.csv batch by batch: a killed run loses at most one batch, and running again continues it"
     t0 = time.time()
@@ -354,11 +355,13 @@ def score_slide(
     with open(f, 'a') as fh:
         if fh.tell() == 0: fh.write(','.join(TILE_COLUMNS) + '\n')
         it = _batches(s, todo, level, factor, bs)
-        for wins, x, errs in (progress_bar(it, total=-(-len(todo)//bs), leave=False) if show and len(todo) else it):
+        nb = -(-len(todo)//bs)
+        for b, (wins, x, errs) in enumerate(progress_bar(it, total=nb, leave=False) if show and len(todo) else it):
             p = _views(model, info, x, tta, precision).mean(1)
             rows = wins.assign(p=p, status='ok')
             for j, e in errs.items(): rows.iloc[j, rows.columns.get_loc('p')], rows.iloc[j, rows.columns.get_loc('status')] = np.nan, e
             fh.write(rows[list(TILE_COLUMNS)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
+            if progress is not None: progress(b + 1, nb)
     tiles = _tiles_done(f)
     thr_p = info['threshold'] if threshold is None else float(threshold)
     write_outputs(s, out, tiles, grid, thumb, mask, md, dict(stride=stride, tta=tta, threshold=thr_p, min_tissue=min_tissue, saturation=thr, level=level, level_mpp=lmpp, factor=factor,
@@ -401,9 +404,10 @@ def slide_heatmap(
 
 # %% ../nbs/03c_slide.ipynb #0b0f8eee
 def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thumb, mask, down:float, run:dict)->dict:
-    "heatmap.png, mask.png, tumour.geojson and summary.json of a scored slide (each atomically; summary.json last: it marks the run finished)"
+    "heatmap.png, mask.png, thumbnail.jpg, tumour.geojson and summary.json of a scored slide (each atomically; summary.json last: it marks the run finished)"
     k, thr, stride = PCAM_MPP/s.mpp, run['threshold'], run['stride']
     with atomic_path(out/'mask.png', overwrite=True) as p: Image.fromarray((mask*255).astype(np.uint8)).save(p, format='PNG')
+    with atomic_path(out/'thumbnail.jpg', overwrite=True) as p: Image.fromarray(thumb).save(p, format='JPEG', quality=90)   # the slide view's picture
     gj = tumour_regions(tiles, thr, stride, k)
     _png(slide_heatmap(thumb, tiles, mask, down, stride, k, gj, f"{s.path.name}: P(tumour), stride {stride} px at 10x; tumour regions (green) at P >= {thr:.3f}"), out/'heatmap.png')
     with atomic_path(out/'tumour.geojson', overwrite=True) as p: p.write_text(json.dumps(gj))
@@ -411,7 +415,7 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
     n_pos = int((ok.p >= thr).sum())
     summ = dict(slide=s.path.name, backend=s.backend, level0_size=list(s.dims[0]), level0_mpp=s.mpp, mpp_from=s.mpp_from,
                 level_read=run['level'], level_mpp=run['level_mpp'], resample_factor=run['factor'], stride=stride, tta=run['tta'],
-                windows_in_grid=len(grid), windows_scored=len(ok), windows_unreadable=int((tiles.status != 'ok').sum()),
+                thumbnail_down=down, windows_in_grid=len(grid), windows_scored=len(ok), windows_unreadable=int((tiles.status != 'ok').sum()),
                 windows_skipped_glass=int((grid.tissue < run['min_tissue']).sum()), min_tissue=run['min_tissue'], tissue_saturation_threshold=run['saturation'],
                 seconds=round(run['seconds'], 1), windows_per_s=round(run['scored_now']/max(run['seconds'], 1e-9), 1),
                 max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos,

@@ -33,13 +33,13 @@ def free_port():
     with socket.socket() as s: s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
 
 
-def start_app(model, port, tmp):
-    "Start pcam_app (`model` None: with no --model, the shipped model); return (process, url, seconds until it printed its address)"
+def start_app(model, port, tmp, extra=()):
+    "Start pcam_app (`model` None: with no --model, the shipped model; `extra`: more options); return (process, url, seconds until it printed its address)"
     t = time.time()
     exe = Path(sys.executable).parent/'pcam_app'
     out = open(tmp/'pcam_app.out', 'w+')
     opt = ['--model', model.name] if model else []
-    p = subprocess.Popen([str(exe), *opt, '--port', str(port), '--no-browser'], cwd=model.parent if model else tmp, stdout=out, stderr=subprocess.STDOUT)
+    p = subprocess.Popen([str(exe), *opt, *extra, '--port', str(port), '--no-browser'], cwd=model.parent if model else tmp, stdout=out, stderr=subprocess.STDOUT)
     while time.time() - t < 240:
         out.seek(0); txt = out.read()
         m = re.search(r'serving .* at (http://\S+)', txt)

@@ -58,6 +58,8 @@ python tools/lab_test.py || status=1
 if [ -x "${PCAM_CHROMIUM:-/usr/bin/chromium}" ] || [ "${CI:-}" = "true" ]; then
   echo "== tools/app_test.py: pcam_app in headless Chromium" >&2
   python tools/app_test.py || status=1
+  echo "== tools/slide_app_test.py: pcam_app --slides in headless Chromium" >&2
+  python tools/slide_app_test.py || status=1
   echo "== tools/docs_test.py: the docs site (tools/docs.py, built into a temporary folder) in headless Chromium" >&2
   python tools/docs_test.py || status=1
 else
