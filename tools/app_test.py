@@ -130,7 +130,7 @@ def main():
             page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('144 squares of 32x32 px')", timeout=120_000)
             log(f"384x384 region: file chooser to heatmap shown: {time.time() - t:.2f} s; row: {r[5]}")
             assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
-            img = page.locator('.pcam-panel img').last
+            img = page.locator('.pcam-panel img:not(.pcam-slides img)').last
             assert img.is_visible() and img.bounding_box()['width'] > 200
             # 4b. a region file larger than Voila's default websocket limit (10 MB), scored with 96 px squares
             page.locator('.pcam-panel .widget-dropdown:has(label:text-is("square (px)")) select').select_option('96')
