@@ -22,6 +22,7 @@ from .train import *
 from .predict import *
 from .evaluate import *
 from .slide import *
+from .slideview import *
 from .panel import *
 from .app import *
 __all__ = [n for n in dir() if not n.startswith('_')]   # nbdev lists only names defined here (none): star-importers get every public name above

@@ -4,7 +4,7 @@
 
 # %% ../nbs/03a_evaluate.ipynb #eddab400
 from __future__ import annotations
-import json, warnings
+import io, json, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
@@ -15,12 +15,13 @@ from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_pa
 from .data.block import split_items, items_sha, PatchSubset
 from .modelfile import load_model, shipped_model
 from .metrics import *
-from .predict import stream_views, resolve_precision, model_device, pick_device, show_patch
+from .predict import _views, _read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device, pick_device, show_patch
 
 # %% auto #0
-__all__ = ['held_out_patches', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion',
-           'top_losses', 'plot_top_losses', 'save_threshold', 'eval_source', 'choose_threshold', 'eval_scores',
-           'write_report', 'evaluate', 'seen_patches', 'pcam_evaluate_cli']
+__all__ = ['STAIN_SHIFTS', 'held_out_patches', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration',
+           'plot_confusion', 'top_losses', 'plot_top_losses', 'save_threshold', 'eval_source', 'choose_threshold',
+           'eval_scores', 'write_report', 'stain_shift', 'stain_report', 'evaluate', 'seen_patches',
+           'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out_patches(
@@ -93,7 +94,7 @@ def plot_pr(
 def calibration(
     y,               # labels, 0/1
     p,               # P(tumour)
-    bins:int=10,     # equal-width probability bins
+    bins:int=15,     # equal-width probability bins
 )->pd.DataFrame:     # bin, mean_p, rate, n per non-empty bin
     "Reliability table: per probability bin, the mean predicted probability and the observed tumour rate"
     y, p = np.asarray(y, dtype=float), np.asarray(p, dtype=float)
@@ -105,13 +106,17 @@ def calibration(
 def plot_calibration(
     y,               # labels, 0/1
     p,               # P(tumour)
-    bins:int=10,     # equal-width probability bins
+    bins:int=15,     # equal-width probability bins
     ax=None,         # a matplotlib axis (default: a new figure)
+    raw=None,        # the scores before calibration, drawn beside (a calibrated model)
 ):                   # the axis
-    "Reliability curve: observed tumour rate against predicted probability (on the diagonal when calibrated)"
+    "Reliability diagram: observed tumour rate against predicted probability (on the diagonal when calibrated), with the ECE"
     ax = ax or plt.subplots(figsize=(4, 4))[1]
+    ax.plot([0, 1], [0, 1], ':', c='grey')
+    if raw is not None:
+        t = calibration(y, raw, bins); ax.plot(t.mean_p, t.rate, 's--', c='grey', ms=4, label=f"before calibration (ECE {ece(y, raw, bins):.4f})")
     t = calibration(y, p, bins)
-    ax.plot([0, 1], [0, 1], ':', c='grey'); ax.plot(t.mean_p, t.rate, 'o-')
+    ax.plot(t.mean_p, t.rate, 'o-', c='C0', label=f"{'calibrated' if raw is not None else 'P'} (ECE {ece(y, p, bins):.4f})"); ax.legend(loc='upper left', fontsize=8)
     ax.set(xlabel='predicted P(tumour)', ylabel='observed tumour rate', title='Calibration', xlim=(0, 1), ylim=(0, 1))
     return ax
 
@@ -182,9 +187,18 @@ def _table(m:dict)->str:
     "The metrics as a printed table"
     rows = [('n', f"{m['n']} ({m['pos_frac']:.1%} tumour)"), ('ROC AUC', f"{m['auc']:.4f} [{m['auc_ci_low']:.4f}, {m['auc_ci_high']:.4f}]")]
     if 'no_tta' in m: rows.append(('ROC AUC, no TTA', f"{m['no_tta']['auc']:.4f} [{m['no_tta']['auc_ci_low']:.4f}, {m['no_tta']['auc_ci_high']:.4f}]"))
-    rows += [('threshold', f"{m['threshold']:.4f}"), ('accuracy', f"{m['accuracy']:.4f}"), ('sensitivity', f"{m['sensitivity']:.4f}"),
+    rows += [('threshold', f"{m['threshold']:.4f}" + (f" ({m['threshold_from']})" if 'threshold_from' in m else '')), ('accuracy', f"{m['accuracy']:.4f}"), ('sensitivity', f"{m['sensitivity']:.4f}"),
              ('specificity', f"{m['specificity']:.4f}"), ('confusion [[TN FP] [FN TP]]', str(m['confusion']))]
-    return '\n'.join(f"{k:<28}{v}" for k, v in rows)
+    cal = lambda k: f"{m[k]:.4f}" + (f" (before calibration {m['raw'][k]:.4f})" if 'raw' in m else '')
+    rows += [('ECE (15 bins)', cal('ece')), ('Brier score', cal('brier'))]
+    if 'referred' in m: rows.append(('referred (uncertain)', f"{m['referred']:.1%} of the patches"))
+    for o in m.get('risk_coverage', [])[1:]: rows.append((f"AUC, {o['referred']:.0%} most uncertain referred", f"{o['auc_kept']:.4f} (at random {o['auc_random']:.4f})"))
+    t = '\n'.join(f"{k:<28}{v}" for k, v in rows)
+    if 'stain_shift' in m:
+        sr = pd.DataFrame(m['stain_shift'])
+        t += ('\n\nstain and compression shifts (same patches):\n' + sr.to_string(index=False, float_format=lambda v: f'{v:.4f}') +
+              f"\nworst AUC drop {sr.auc_drop.max():.4f} ({sr.loc[sr.auc_drop.idxmax(), 'shift']})")
+    return t
 
 # %% ../nbs/03a_evaluate.ipynb #5a0d7efb
 def eval_source(
@@ -227,10 +241,19 @@ def eval_scores(
     v,                   # P(tumour) per view, (N, 8) with TTA or (N, 1) (`predict.stream_views`)
     threshold:float,     # the decision threshold
     n_boot:int=N_BOOT,   # bootstrap resamples
-)->dict:                 # `eval_metrics` of the view average, with `no_tta` (view 0 alone) when there were 8 views
-    "Metrics of the averaged views, and without TTA beside them"
-    m = eval_metrics(y, v.mean(1), threshold, n_boot) | dict(tta=v.shape[1] > 1)
-    if v.shape[1] > 1: m['no_tta'] = eval_metrics(y, v[:, 0], threshold, n_boot)
+    info:dict|None=None, # the model's model.json: P is calibrated as the model reports it (`predict.model_p`)
+)->dict:                 # `eval_metrics` of P, ece and brier (and `raw`: those before calibration), with `no_tta` (view 0 alone), `risk_coverage` and `referred` when there were 8 views
+    "Metrics of P (the averaged views, calibrated where the model is), its calibration, and without TTA beside them"
+    def one(vv):
+        p = model_p(vv, info or {})
+        m = eval_metrics(y, p, threshold, n_boot) | dict(ece=ece(y, p), brier=brier(y, p))
+        if (info or {}).get('calibration'): r = vv.mean(1); m['raw'] = dict(ece=ece(y, r), brier=brier(y, r))
+        return m
+    m = one(v) | dict(tta=v.shape[1] > 1, calibrated=bool((info or {}).get('calibration')))
+    u, rf = patch_uncertainty(v, info or {})
+    if u is not None: m['risk_coverage'] = risk_coverage(y, model_p(v, info or {}), u)   # referring the most uncertain, against at random
+    if rf is not None: m['referred'] = float(rf.mean())
+    if v.shape[1] > 1: m['no_tta'] = one(v[:, :1])
     return m
 
 # %% ../nbs/03a_evaluate.ipynb #1685378d
@@ -239,19 +262,71 @@ def write_report(
     src,            # the patches scored
     v,              # their P(tumour) per view
     m:dict,         # their metrics (`eval_scores` and more)
+    info:dict|None=None,  # the model's model.json (its calibration)
 )->Path:            # `out`
-    "Write metrics.json, predictions.csv and the ROC, precision-recall, calibration, confusion and top-loss plots"
-    out, y, p = Path(out), src.labels, v.mean(1)
+    "Write metrics.json, predictions.csv and the ROC, precision-recall, reliability, confusion and top-loss plots"
+    out, y, p, info = Path(out), src.labels, model_p(v, info or {}), info or {}
+    raw = v.mean(1) if info.get('calibration') else None
     out.mkdir(parents=True, exist_ok=True)
-    df = pd.DataFrame(dict(id=src.ids, label=y, p=p) | (dict(p_no_tta=v[:, 0]) if v.shape[1] > 1 else {}))
+    u, rf = patch_uncertainty(v, info)
+    df = pd.DataFrame(dict(id=src.ids, label=y, p=p) | (dict(p_raw=raw) if raw is not None else {}) | (dict(p_no_tta=model_p(v[:, :1], info)) if v.shape[1] > 1 else {})
+                      | (dict(uncertainty=u) if u is not None else {}) | (dict(refer=rf) if rf is not None else {}))
     with atomic_path(out/'predictions.csv', overwrite=True) as f: df.to_csv(f, index=False)
     _savefig(plot_roc(y, p, m['threshold']).figure, out/'roc.png')
     _savefig(plot_pr(y, p, m['threshold']).figure, out/'pr.png')
-    _savefig(plot_calibration(y, p).figure, out/'calibration.png')
+    _savefig(plot_calibration(y, p, raw=raw).figure, out/'calibration.png')
     _savefig(plot_confusion(m).figure, out/'confusion.png')
     _savefig(plot_top_losses(src, y, p), out/'top_losses.png')
     with atomic_path(out/'metrics.json', overwrite=True) as f: f.write_text(json.dumps(m, indent=1))
     return out
+
+# %% ../nbs/03a_evaluate.ipynb #65afd1fa
+STAIN_SHIFTS = {   # name: (kind, argument): HED optical-density scales (H, E), RGB gains, or a JPEG quality
+    'H -20%': ('hed', (0.8, 1.0)), 'H +20%': ('hed', (1.2, 1.0)), 'E -30%': ('hed', (1.0, 0.7)), 'E +30%': ('hed', (1.0, 1.3)),
+    'H&E -25%': ('hed', (0.75, 0.75)), 'H&E +25%': ('hed', (1.25, 1.25)), "another lab's colour (RGB)": ('rgb', (0.92, 0.85, 1.05)),
+    'JPEG 90': ('jpeg', 90), 'JPEG 80': ('jpeg', 80), 'JPEG 70': ('jpeg', 70)}
+
+def stain_shift(
+    x:np.ndarray,   # Bx96x96x3 uint8 patches
+    kind:str,       # 'hed', 'rgb' or 'jpeg'
+    arg,            # (H scale, E scale), (R, G, B) gains, or a JPEG quality
+)->np.ndarray:      # the changed patches, uint8
+    "Patches as another lab's stain or another scanner's compression would give them"
+    if kind == 'jpeg':
+        from PIL import Image
+        def rt(a):
+            b = io.BytesIO(); Image.fromarray(a).save(b, format='JPEG', quality=int(arg)); return np.asarray(Image.open(b).convert('RGB'))
+        return np.stack([rt(a) for a in x])
+    f = x.astype(np.float32)/255
+    if kind == 'rgb': return (f*np.asarray(arg, np.float32)*255).round().clip(0, 255).astype(np.uint8)
+    if kind != 'hed': raise ValueError(f"kind must be 'hed', 'rgb' or 'jpeg', not {kind!r}")
+    R = RGB_FROM_HED.astype(np.float32); M = (np.linalg.inv(R)*np.array([arg[0], arg[1], 1], np.float32)) @ R   # OD' = OD @ M, as `data.block.hed_jitter`
+    od = -np.log(np.clip(f, 1/255, 1))
+    return (np.exp(-(od @ M))*255).round().clip(0, 255).astype(np.uint8)
+
+# %% ../nbs/03a_evaluate.ipynb #f5f4a67b
+def stain_report(
+    model,                 # a pcam_nb model in eval mode (or its `OnnxModel`)
+    info:dict,             # its model.json
+    src,                   # labelled patches
+    shifts:dict=STAIN_SHIFTS,  # name: (kind, argument) (`stain_shift`)
+    tta:bool=False,        # average over the 8 dihedral views
+    threshold:float|None=None, # for the calls that change; default: the model's
+    bs:int=EVAL_BS,        # patches per batch
+)->pd.DataFrame:           # shift, auc, auc_drop, dp_p95, dp_max, calls_changed, n (the first row: the patches unchanged)
+    "The AUC and the movement of P under each stain or compression change, beside the unchanged patches"
+    y, n = np.asarray(src.labels), len(src)
+    thr = info['threshold'] if threshold is None else threshold
+    P = {k: np.empty(n) for k in ['none', *shifts]}
+    for s in range(0, n, bs):
+        x, _ = _read_batch(src, list(range(s, min(s + bs, n))))
+        for k in P: P[k][s:s + len(x)] = model_p(_views(model, info, x if k == 'none' else stain_shift(x, *shifts[k]), tta), info)
+    auc0, rows = roc_auc_score(y, P['none']), []
+    for k, p in P.items():
+        d = np.abs(p - P['none'])
+        rows.append(dict(shift=k, auc=roc_auc_score(y, p), auc_drop=auc0 - roc_auc_score(y, p), dp_p95=float(np.quantile(d, .95)),
+                         dp_max=float(d.max()), calls_changed=int(((p >= thr) != (P['none'] >= thr)).sum()), n=n))
+    return pd.DataFrame(rows)
 
 # %% ../nbs/03a_evaluate.ipynb #a99b3721
 def evaluate(
@@ -262,6 +337,7 @@ def evaluate(
     tta:bool=False,            # dihedral test-time augmentation (the no-TTA numbers are reported too)
     out:str|Path|None=None,    # folder for metrics.json, predictions.csv and the plots
     set_threshold:str|None=None,# 'youden' or a target sensitivity such as '0.95': pick the threshold here and store it in the model
+    threshold:str|None=None,   # the threshold of the calls: a number, or screening, balanced, confirmatory (the model's presets); default: the model's
     force:bool=False,          # replace a report already in `out`
     bs:int=EVAL_BS,            # patches per batch
     n_boot:int=N_BOOT,         # bootstrap resamples
@@ -269,6 +345,7 @@ def evaluate(
     show:bool|None=None,       # progress bars; None: in a notebook or terminal only
     precision:str='fp32',      # 'fp32', 'bf16' or 'auto'
     device:str='auto',         # 'cpu', 'cuda', or 'auto' (a GPU when there is one)
+    stain_shift:bool=False,    # also score the patches under `STAIN_SHIFTS` (stain and JPEG changes): `stain_shift` in the metrics, stain_shift.csv in `out`
 )->dict:                       # the metrics
     "Score every labelled patch of `data` with a model folder; write metrics, predictions and plots to `out`"
     show = bars_wanted() if show is None else show
@@ -282,11 +359,17 @@ def evaluate(
         warn = (f"{data}: {n} of these {len(src)} patches trained this model's cross-validation (its oof_predictions.csv lists them), "
                 "so the numbers are optimistic; evaluate on patches it never saw"); warnings.warn(warn)
     v, _ = stream_views(net, info, src, tta, bs, show, precision=precision)
-    if set_threshold is not None: info = choose_threshold(model_dir, src.labels, v.mean(1), set_threshold, f"{Path(data).name} {what}")
+    if set_threshold is not None: info = choose_threshold(model_dir, src.labels, model_p(v, info), set_threshold, f"{Path(data).name} {what}")
     dev = model_device(net)
-    m = eval_scores(src.labels, v, info['threshold'], n_boot) | dict(precision=resolve_precision(precision, dev), device=str(dev),
+    thr, how = resolve_threshold(info, threshold)
+    m = eval_scores(src.labels, v, thr, n_boot, info) | dict(threshold_from=how) | dict(precision=resolve_precision(precision, dev), device=str(dev),
             data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
-    if out is not None: write_report(out, src, v, m)
+    if stain_shift:
+        sr = stain_report(net, info, src, tta=tta, threshold=thr, bs=bs); m['stain_shift'] = sr.to_dict('records')
+    if out is not None:
+        write_report(out, src, v, m, info)
+        if stain_shift:
+            with atomic_path(Path(out)/'stain_shift.csv', overwrite=True) as f: sr.to_csv(f, index=False, float_format='%.4f')
     return m
 
 # %% ../nbs/03a_evaluate.ipynb #71744a29

@@ -6,15 +6,16 @@
 from __future__ import annotations
 import contextlib, hashlib, importlib.util, io, json, os, warnings
 from pathlib import Path
-import torch, torchvision
+import numpy as np, torch, torchvision
 from torch import nn
 import pcam_nb
 from .core import *
 from .model import pcam_model, unwrap
+from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'save_model', 'load_model', 'Ensemble',
-           'save_ensemble', 'shipped_model', 'OnnxModel', 'onnx_model']
+           'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -125,6 +126,38 @@ def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
         if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
         ms.append(load_model(path/m['folder'], device, fuse)[0])
     return Ensemble(ms).to(device).eval(), info
+
+# %% ../nbs/02b_modelfile.ipynb #908b0d57
+def calibrate_model(
+    path:str|Path,        # a model folder (single or ensemble)
+    y,                    # labels, 0/1
+    p,                    # the model's raw P on patches that chose nothing else (no TTA)
+    p_tta=None,           # the same with TTA, for the TTA temperature (default: the plain one)
+    folds=None,           # the fold of each prediction (out-of-fold predictions): cross-fitted "after" numbers
+    fitted_on:str='out-of-fold predictions',  # what the predictions are, for the record
+    views=None,           # the P of the 8 TTA views of each patch, (N, 8): sets the referral cut (`uncertainty`)
+    refer_share:float=0.1,# the share of these patches that the cut refers
+)->dict:                  # the new model.json
+    "Fit temperature scaling and the operating points on held-out predictions and store them, with the threshold mapped, in the model's model.json"
+    path = Path(path); f = path/'model.json'
+    info = json.loads(f.read_text())
+    old = info.get('calibration', {})
+    thr_raw, from_raw = old.get('threshold_raw', info['threshold']), old.get('threshold_from_raw', info.get('threshold_from', 'stored'))
+    c = fit_calibration(y, p, folds)
+    ct = fit_calibration(y, p_tta, folds) if p_tta is not None else None
+    cal = dict(method='temperature', temperature=c['temperature'], temperature_tta=(ct or c)['temperature'], fitted_on=f"{fitted_on} (n={len(y)})",
+               cross_fitted=c['cross_fitted'], ece_raw=c['ece_raw'], ece=c['ece'], brier_raw=c['brier_raw'], brier=c['brier'],
+               threshold_raw=thr_raw, threshold_from_raw=from_raw)
+    if ct: cal |= dict(ece_tta_raw=ct['ece_raw'], ece_tta=ct['ece'], brier_tta_raw=ct['brier_raw'], brier_tta=ct['brier'])
+    if views is not None:   # uncertainty: the spread of the TTA views; the cut refers `refer_share` of these patches
+        views = np.asarray(views, dtype=np.float64); u = views.std(1); pt = calibrate(views.mean(1), cal['temperature_tta'])
+        info['uncertainty'] = dict(measure='sd of the 8 TTA views (P before calibration)', refer_above=float(np.quantile(u, 1 - refer_share)),
+                                   refer_share=refer_share, fitted_on=f"{fitted_on} (n={len(y)})", risk_coverage=risk_coverage(y, pt, u))
+    op = operating_points(y, calibrate(p, c['temperature'])) | dict(fitted_on=cal['fitted_on'])
+    info |= dict(calibration=cal, operating_points=op, threshold=float(calibrate(thr_raw, c['temperature'])),
+                 threshold_from=f"{from_raw}, mapped through the calibration")
+    with atomic_path(f, overwrite=True) as o: o.write_text(json.dumps(info, indent=1))
+    return info
 
 # %% ../nbs/02b_modelfile.ipynb #fbcda8b4
 SHIPPED = 'lite0-kaggle4k-cv3'   # the model folder that ships inside the package (pcam_nb/shipped/), made by tools/ship_model.py

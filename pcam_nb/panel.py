@@ -16,12 +16,13 @@ from .core import *
 from .data.readers import read_patch, PatchError
 from .modelfile import load_model, SHIPPED
 from .slideview import SlideView
-from .predict import pick_engine, predict_bytes, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
+from .metrics import PRESETS, at_threshold
+from .predict import _views, model_p, patch_uncertainty, pick_engine, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'decode_upload', 'score_upload', 'call', 'sort_rows',
-           'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary', 'model_card',
-           'PCamPanel', 'pcam_panel']
+           'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary',
+           'operating_point_html', 'model_card', 'PCamPanel', 'pcam_panel']
 
 # %% ../nbs/04_panel.ipynb #00f51f82
 MAX_PIXELS = 40_000_000   # the largest region the panel decodes (about 6300x6300): a heatmap of it takes minutes on 2 cores
@@ -56,13 +57,15 @@ def score_upload(
     tta:bool=False,          # average over the 8 dihedral views
     cell:int=CENTER_SZ,      # heatmap squares of a region
     progress=None,           # `f(done, total)` while a region's heatmap is computed
-)->dict:                     # name, p, size, kind ('patch', 'region' or None), status ('ok' or 'error: ...'), image, heatmap
+)->dict:                     # name, p, size, kind ('patch', 'region' or None), status ('ok' or 'error: ...'), image, heatmap, u and refer (a patch with TTA)
     "One results row for an uploaded file: P(tumour) of a patch, or a region's heatmap and its largest P; errors go into the row"
-    row = dict(name=name, p=None, size='', kind=None, status='ok', image=None, heatmap=None, cell=cell, tta=tta)
+    row = dict(name=name, p=None, size='', kind=None, status='ok', image=None, heatmap=None, cell=cell, tta=tta, u=None, refer=None)
     try:
         x = decode_upload(name, data)
         row.update(size=f"{x.shape[1]}x{x.shape[0]}", image=x)
-        if x.shape[:2] == (PATCH_SZ, PATCH_SZ): row.update(kind='patch', p=predict_bytes(model, info, bytes(data), tta, name))
+        if x.shape[:2] == (PATCH_SZ, PATCH_SZ):
+            v = _views(model, info, x[None], tta); u, rf = patch_uncertainty(v, info)   # uncertainty: with TTA's 8 views
+            row.update(kind='patch', p=float(model_p(v, info)[0]), u=None if u is None else float(u[0]), refer=None if rf is None else bool(rf[0]))
         else:
             hm = heatmap(model, info, x, cell, tta, progress=progress)
             row.update(kind='region', heatmap=hm, p=float(hm.max()))
@@ -104,13 +107,14 @@ def results_html(
     rows:list,                  # result rows (`score_upload`)
     threshold:float,            # the current threshold
     order:str='upload order',   # one of `SORTS`
-)->str:                         # an HTML table: #, file, P(tumour) (4 decimals), call, size, status
+)->str:                         # an HTML table: #, file, P(tumour) (4 decimals), call, uncertainty (and 'refer'; with TTA), size, status
     "The results table as HTML, one row per uploaded file"
     if not rows: return '<p class="pcam-empty">No files yet: upload patches (96x96) or regions (larger) above.</p>'
     e, fp = html.escape, (lambda p: '' if p is None else f'{p:.4f}')
-    head = ''.join(f'<th>{h}</th>' for h in ('#', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'size', 'status'))
+    head = ''.join(f'<th>{h}</th>' for h in ('#', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'uncertainty', 'size', 'status'))
+    fu = lambda r: '' if r.get('u') is None else f"{r['u']:.3f}" + (' <b>refer</b>' if r.get('refer') else '')
     body = ''.join(f'<tr class="{"error" if r["p"] is None else call(r["p"], threshold)}"><td class="n">{n}</td><td class="name">{e(r["name"])}</td>'
-                   f'<td class="p">{fp(r["p"])}</td><td class="call">{call(r["p"], threshold)}</td>'
+                   f'<td class="p">{fp(r["p"])}</td><td class="call">{call(r["p"], threshold)}</td><td class="u">{fu(r)}</td>'
                    f'<td class="size">{e(r["size"])}</td><td class="status">{e(r["status"])}</td></tr>' for n, r in sort_rows(rows, order))
     return f'{_CSS}<table class="pcam-results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -118,21 +122,25 @@ def results_html(
 def results_csv(
     rows:list,         # result rows (`score_upload`)
     threshold:float,   # the current threshold
-)->str:                # CSV text: file, p_tumour, call, threshold, size, status, in upload order
+    meta:dict|None=None,  # more columns, the same in every row (the panel: model, TTA, calibration, operating point, date)
+)->str:                # CSV text: file, p_tumour, call, threshold, uncertainty, refer, size, status (and `meta`'s columns), in upload order
     "The results table as CSV (the download link's content)"
     import csv
+    meta = meta or {}
     b = io.StringIO(); w = csv.writer(b, lineterminator='\n')
-    w.writerow(['file', 'p_tumour', 'call', 'threshold', 'size', 'status'])
-    for r in rows: w.writerow([r['name'], '' if r['p'] is None else f"{r['p']:.4f}", call(r['p'], threshold), f'{threshold:.4f}', r['size'], r['status']])
+    w.writerow(['file', 'p_tumour', 'call', 'threshold', 'uncertainty', 'refer', 'size', 'status', *meta])
+    for r in rows: w.writerow([r['name'], '' if r['p'] is None else f"{r['p']:.4f}", call(r['p'], threshold), f'{threshold:.4f}', '' if r.get('u') is None else f"{r['u']:.4f}",
+                               '' if r.get('refer') is None else str(r['refer']).lower(), r['size'], r['status'], *meta.values()])
     return b.getvalue()
 
 def csv_link(
     rows:list,         # result rows
     threshold:float,   # the current threshold
     fn:str='pcam_predictions.csv',  # the name the browser saves it under
+    meta:dict|None=None,  # more columns (`results_csv`)
 )->str:                # an HTML anchor with the CSV as a data URI
     "A 'download CSV' link that works in Jupyter and in Voila (no server involved)"
-    b64 = base64.b64encode(results_csv(rows, threshold).encode()).decode()
+    b64 = base64.b64encode(results_csv(rows, threshold, meta).encode()).decode()
     return f'<a class="pcam-csv" download="{fn}" href="data:text/csv;base64,{b64}">download CSV ({len(rows)} rows)</a>'
 
 # %% ../nbs/04_panel.ipynb #6e03a416
@@ -187,6 +195,18 @@ def region_summary(
     return (f"{hm.size} squares of {cell}x{cell} px; largest P(tumour) {hm.max():.4f}; "
             f"{(hm >= threshold).mean():.1%} of the squares at or above the threshold {threshold:.4f}")
 
+# %% ../nbs/04_panel.ipynb #f1e51964
+def operating_point_html(
+    info:dict,          # a model.json
+    threshold:float,    # the current threshold
+)->str:                 # HTML: one sentence
+    "What a threshold is expected to cost, read off the model's stored ROC curve (its `operating_points`)"
+    op = info.get('operating_points')
+    if not op: return '<span class="pcam-op">This model carries no operating points, so what this threshold costs is unknown (<code>modelfile.calibrate_model</code> adds them).</span>'
+    s, sp = at_threshold(op, threshold)
+    return (f'<span class="pcam-op">At {threshold:.4f}, expected from the model\'s ROC curve on its {html.escape(op.get("fitted_on", "held-out predictions"))}: '
+            f'<b>sensitivity {s:.3f}</b> (of tumour patches, {s:.1%} called tumour), <b>specificity {sp:.3f}</b> ({1 - sp:.1%} of normal patches called tumour).</span>')
+
 # %% ../nbs/04_panel.ipynb #551afef2
 def model_card(
     info:dict,            # a model.json
@@ -202,9 +222,13 @@ def model_card(
     else: auc = 'no validation AUC recorded'
     data = f"{d.get('n_train', '?')} training patches, {d.get('n_valid', '?')} validation ({d.get('split', '?')})" if d else 'unknown data'
     if cv and 'n' in cv: data = f"{cv['n']} patches, {cv['folds']}-fold cross-validation, seed {cv.get('seed', '?')}: one model per fold, each trained on about {d.get('n_train', '?')}"
-    items = [('model', f"{e(str(path))}" if path else ''), ('architecture', e(arch)), ('start', e(start)), ('data', e(data)), ('quality', e(auc)),
-             ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})"), ('about', e(info.get('about', ''))),
-             ('use', e(info.get('intended_use', '')))]
+    cal = info.get('calibration')
+    calib = (f"temperature scaling (T = {cal['temperature']:.3f}) fitted on {cal['fitted_on']}: expected calibration error {cal['ece_raw']:.4f} before, "
+             f"{cal['ece']:.4f} after" + (' (cross-fitted)' if cal.get('cross_fitted') else '')) if cal else 'none: P is the raw score (not checked against observed rates)'
+    items = [('P(tumour)', 'how likely, by this model, the centre 32x32 px of a 96x96 patch at 10x (0.97 um/px) holds tumour' + ('; calibrated: of patches given P = 0.8 about 8 in 10 were tumour in its cross-validation' if cal and cal.get('cross_fitted') else '')),
+             ('model', f"{e(str(path))}" if path else ''), ('architecture', e(arch)), ('start', e(start)), ('data', e(data)), ('quality', e(auc)),
+             ('calibration', e(calib)), ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})"), ('about', e(info.get('about', ''))),
+             ('use', e(info.get('intended_use') or 'For research and teaching, not a diagnosis.'))]
     return '<div class="pcam-card" style="font:13px sans-serif">' + '<br>'.join(f'<b>{k}</b>: {v}' for k, v in items if v) + '</div>'
 
 # %% ../nbs/04_panel.ipynb #612d90e2
@@ -246,8 +270,11 @@ def _widgets(self:PCamPanel)->list:
     self.cell = W.Dropdown(options=[16, 32, 48, 64, 96], value=CENTER_SZ, description='square (px)', style=style, layout=W.Layout(width='200px'))
     self.bar = W.FloatProgress(0, min=0, max=1, description='scoring', layout=W.Layout(width='420px', display='none'))
     self.region_box = W.HBox([self.alpha, self.cell], layout=W.Layout(display='none'))
+    self.preset = W.ToggleButtons(options=[*PRESETS, 'custom'], value='custom', description='operating point', style=style,
+                                  tooltips=[f'{k}: {v}' for k, v in PRESETS.items()] + ['a threshold of your own (the slider)'])
+    self.op_line = W.HTML()
     self.mode = W.ToggleButtons(options=['patches and regions', 'whole slides'], description='mode', style=style)
-    self.patches = W.VBox([self.upload, self.bar, W.HBox([self.threshold, self.order]), W.HBox([self.tta, self.cam]), self.table, self.csv,
+    self.patches = W.VBox([self.upload, self.bar, W.HBox([self.threshold, self.order]), self.preset, self.op_line, W.HBox([self.tta, self.cam]), self.table, self.csv,
                            self.pick, self.region_box, self.info_line, self.view])
     self.slides.layout.display = 'none'
     return [self.card, W.HBox([self.path, self.load_btn]), self.msg, self.mode, self.patches, self.slides]
@@ -257,7 +284,8 @@ def _widgets(self:PCamPanel)->list:
 def _wire(self:PCamPanel):
     "What each widget does when it changes"
     self.upload.observe(self._on_upload, 'value')
-    self.threshold.observe(lambda _: self.refresh(), 'value')
+    self.threshold.observe(lambda _: self._on_threshold(), 'value')
+    self.preset.observe(self._on_preset, 'value')
     self.order.observe(lambda _: self._table(), 'value')
     self.tta.observe(lambda _: self.rescore(), 'value')
     for w in (self.cam, self.pick, self.alpha): w.observe(lambda _: self._show(), 'value')
@@ -272,6 +300,25 @@ def _on_mode(self:PCamPanel, change):
     sl = change['new'] == 'whole slides'
     self.patches.layout.display, self.slides.layout.display = ('none', '') if sl else ('', 'none')
 
+# %% ../nbs/04_panel.ipynb #b2789f6c
+@patch
+def _on_threshold(self:PCamPanel):
+    "A new threshold: what it costs, which preset it is (or 'custom'), and the calls again"
+    op, t = self.info.get('operating_points'), self.threshold.value
+    self.op_line.value = operating_point_html(self.info, t)
+    hit = [k for k, v in ((op or {}).get('presets') or {}).items() if abs(v - t) < 5e-5]
+    self._preset_quiet = True
+    try: self.preset.value = hit[0] if hit else 'custom'
+    finally: self._preset_quiet = False
+    self.refresh()
+
+@patch
+def _on_preset(self:PCamPanel, change):
+    "A preset chosen: the threshold moves to it"
+    op = self.info.get('operating_points')
+    if getattr(self, '_preset_quiet', False) or change['new'] == 'custom' or not op: return
+    self.threshold.value = float(op['presets'][change['new']])
+
 # %% ../nbs/04_panel.ipynb #8d596985
 @patch
 def load(self:PCamPanel,
@@ -283,10 +330,13 @@ def load(self:PCamPanel,
     self.model, self.info = m, info
     self.engine = pick_engine(m, info, 'auto', 'fp32')[0]   # ONNX Runtime on a CPU where installed (the same P to 1e-4); Grad-CAM uses the PyTorch model
     self.slides.use(m, info, self.engine)
-    self.card.value = model_card(info, self.label or ('' if isinstance(model, tuple) else SHIPPED_LABEL if model is None else model))
+    self.model_label = str(self.label or ('(given)' if isinstance(model, tuple) else SHIPPED_LABEL if model is None else model))
+    self.card.value = model_card(info, self.model_label)
     self.label = None   # a model loaded later is named by its folder
     self.msg.value = ''
+    self.preset.disabled = not info.get('operating_points')
     self.threshold.value = float(info['threshold'])
+    self._on_threshold()   # (the value may be unchanged: the words follow the new model all the same)
     self.rescore()
     return True
 
@@ -340,11 +390,20 @@ def _sel(self:PCamPanel):
     "Index of the selected row, or None"
     return None if self.pick.value is None else self.pick.value - 1
 
+# %% ../nbs/04_panel.ipynb #5d1c5735
+@patch
+def csv_meta(self:PCamPanel)->dict:
+    "The CSV's columns about how the P were made: model, TTA, calibration, operating point, date"
+    import datetime
+    cal = self.info.get('calibration')
+    return dict(model=self.model_label, tta=str(self.tta.value).lower(), calibration=f"temperature {cal['temperature']:.4f}" if cal else 'none',
+                operating_point=self.preset.value, date=datetime.date.today().isoformat())
+
 # %% ../nbs/04_panel.ipynb #d47d0ed7
 @patch
 def _table(self:PCamPanel):
     self.table.value = results_html(self.rows, self.threshold.value, self.order.value)
-    self.csv.value = csv_link(self.rows, self.threshold.value) if self.rows else ''
+    self.csv.value = csv_link(self.rows, self.threshold.value, meta=self.csv_meta()) if self.rows else ''
 
 # %% ../nbs/04_panel.ipynb #c5aad93d
 @patch

@@ -14,12 +14,13 @@ from fastcore.meta import delegates
 from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .model import resolve_precision
+from .metrics import calibrate, PRESETS
 from .modelfile import load_model, Ensemble, onnx_model
 
 # %% auto #0
-__all__ = ['model_device', 'pick_device', 'predict_batch', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam',
-           'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images', 'write_submission', 'pick_engine',
-           'pcam_predict_cli']
+__all__ = ['model_device', 'pick_device', 'model_p', 'patch_uncertainty', 'predict_batch', 'stream_views', 'predict_source',
+           'predict_bytes', 'gradcam', 'show_patch', 'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images',
+           'resolve_threshold', 'write_submission', 'pick_engine', 'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
@@ -52,15 +53,37 @@ def _views(model, info, x, tta:bool, precision:str='fp32')->np.ndarray:
     with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=resolve_precision(precision, dev) == 'bf16'):
         return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].cpu().numpy() for k in (range(8) if tta else (0,))], axis=1)
 
+# %% ../nbs/03_predict.ipynb #e2bb09a2
+def model_p(
+    views:np.ndarray,   # P(tumour) per patch and view, (N, 1) or (N, 8) with TTA (`_views`, `stream_views`)
+    info:dict,          # the model's model.json
+    raw:bool=False,     # the mean of the views as it is, before calibration
+)->np.ndarray:          # P(tumour) per patch
+    "P(tumour) as the model reports it: the mean over the views, calibrated by the model's temperature (its `calibration`; with TTA, the TTA one) where it has one"
+    p, c = views.mean(1), info.get('calibration')
+    if raw or not c: return p
+    return calibrate(p, c['temperature_tta' if views.shape[1] > 1 else 'temperature'])   # float64: no two P made equal by rounding
+
+# %% ../nbs/03_predict.ipynb #fdc39203
+def patch_uncertainty(
+    views:np.ndarray,   # P(tumour) per patch and view (`_views`): 8 views with TTA
+    info:dict,          # the model's model.json (its `uncertainty`: the referral cut)
+)->tuple:               # (uncertainty per patch, refer flags), each None without the 8 TTA views (and the flags without a cut)
+    "How unsure the model is of each patch (the sd of its 8 TTA views' P), and whether that is above the model's referral cut"
+    if views.shape[1] < 8: return None, None
+    u, cut = views.std(1), (info.get('uncertainty') or {}).get('refer_above')
+    return u, (None if cut is None else u > cut)
+
 # %% ../nbs/03_predict.ipynb #71d735bf
 def predict_batch(
     model:torch.nn.Module,  # a pcam_nb model in eval mode (`load_model`)
     info:dict,              # its model.json
     x,                      # Bx96x96x3 uint8 patches
     tta:bool=False,         # average over the 8 dihedral views
+    raw:bool=False,         # the model's score before calibration
 )->np.ndarray:              # P(tumour) per patch
     "Probability of tumour for a batch of uint8 patches"
-    return _views(model, info, x, tta).mean(1)
+    return model_p(_views(model, info, x, tta), info, raw)
 
 # %% ../nbs/03_predict.ipynb #15f501fd
 def _read_batch(src, idx:list, on_error:str='stop'):
@@ -111,9 +134,10 @@ def predict_source(
     bs:int=EVAL_BS,              # patches per batch
     show:bool=True,          # progress bar
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto' (bf16 where the CPU has it natively)
+    raw:bool=False,          # the model's score before calibration
 )->np.ndarray:               # P(tumour) per patch, in the source's order
     "P(tumour) for every patch of `src`, streamed in batches (the first unreadable patch stops it with its name)"
-    return stream_views(model, info, src, tta, bs, show, precision=precision)[0].mean(1)
+    return model_p(stream_views(model, info, src, tta, bs, show, precision=precision)[0], info, raw)
 
 # %% ../nbs/03_predict.ipynb #cc4e57db
 def predict_bytes(
@@ -187,6 +211,7 @@ def heatmap(
     bs:int=EVAL_BS,              # windows per batch
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
     progress=None,           # optional `f(rows done, rows)`, called after each row of squares (a progress bar)
+    raw:bool=False,          # the model's score before calibration
 )->np.ndarray:               # (ceil(H/cell), ceil(W/cell)) P(tumour) of each square
     "P(tumour) for every `cell`x`cell` square of a large image, each judged as the centre of a 96x96 patch"
     img = np.asarray(img)
@@ -201,7 +226,7 @@ def heatmap(
     out = np.empty((gh, gw), np.float32)
     for r in range(gh):   # row by row, `bs` windows at a time: only the batch being scored is copied
         for c in range(0, gw, bs):
-            out[r, c:c + bs] = _views(model, info, win[r, c:min(c + bs, gw)].transpose(0, 2, 3, 1), tta, precision).mean(1)
+            out[r, c:c + bs] = model_p(_views(model, info, win[r, c:min(c + bs, gw)].transpose(0, 2, 3, 1), tta, precision), info, raw)
         if progress is not None: progress(r + 1, gh)
     return out
 
@@ -241,6 +266,7 @@ def predict_images(
     on_error:str='stop',         # 'stop' at the first unreadable image, or 'skip' it (reported)
     show:bool=True,              # progress bar
     precision:str='fp32',        # 'fp32', 'bf16' or 'auto'
+    raw:bool=False,              # the model's score before calibration
 )->tuple:                        # (DataFrame id, label=P(tumour) of the scored images; {id: error} of the skipped ones; ids of images not in the CSV)
     "P(tumour) for image files, in Kaggle submission order"
     files = _by_stem(images)
@@ -255,8 +281,24 @@ def predict_images(
     src = FilePatches([files[i] for i in ids], ids=ids)
     v, errs = stream_views(model, info, src, tta, bs, show, on_error, precision)
     ok = ~np.isnan(v[:, 0])
-    df = pd.DataFrame(dict(id=np.array(ids, dtype=object)[ok], label=v.mean(1)[ok]))
+    df = pd.DataFrame(dict(id=np.array(ids, dtype=object)[ok], label=model_p(v, info, raw)[ok]))
     return df, {src.ids[i]: e for i, e in errs.items()}, extra
+
+# %% ../nbs/03_predict.ipynb #062c3db9
+def resolve_threshold(
+    info:dict,                  # the model's model.json
+    threshold:str|float|None=None,  # a number, a preset ('screening', 'balanced', 'confirmatory': the model's `operating_points`), or None: the model's own
+)->tuple:                       # (threshold, what it is)
+    "The threshold a command uses, and a few words on where it comes from"
+    if threshold is None or threshold == '': return float(info['threshold']), f"the model's ({info.get('threshold_from', 'stored')})"
+    if isinstance(threshold, str) and threshold in PRESETS:
+        op = info.get('operating_points')
+        if not op: raise ValueError(f"--threshold {threshold}: this model has no operating points (modelfile.calibrate_model adds them); give a number")
+        return float(op['presets'][threshold]), f"{threshold} ({PRESETS[threshold]} on its {op.get('fitted_on', 'held-out predictions')})"
+    try: t = float(threshold)
+    except ValueError: raise ValueError(f"--threshold must be a number in [0, 1] or one of {', '.join(PRESETS)}, not {threshold!r}") from None
+    if not 0 <= t <= 1: raise ValueError(f"--threshold must be in [0, 1], not {t}")
+    return t, 'given'
 
 # %% ../nbs/03_predict.ipynb #5b6de53c
 def write_submission(
@@ -294,7 +336,8 @@ def _predict_cmd(
     images:list,                  # image folders or files to score
     model:str|None=None,          # model folder (default: the model that ships with pcam_nb, `shipped_model`)
     out:str='submission.csv',     # the submission CSV
-    calls:bool=False,             # write 0/1 calls at the model's threshold instead of probabilities
+    calls:bool=False,             # write 0/1 calls at the threshold instead of probabilities
+    threshold:str|None=None,      # the threshold of the calls and the count: a number, screening, balanced or confirmatory (the model's presets); default: the model's
     precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
     device:str='auto',            # cpu, cuda, or auto (a GPU when there is one)
     engine:str='auto',            # auto (ONNX Runtime on a CPU, float32, where installed), onnx or torch (`pick_engine`)
@@ -313,10 +356,11 @@ def _predict_cmd(
     if errs:
         with atomic_path(str(out) + '.errors.txt', overwrite=True) as f: f.write_text(''.join(f"{k}\t{v}\n" for k, v in errs.items()))
         print(f"pcam_predict: {len(errs)} unreadable images skipped (listed in {out}.errors.txt); the submission lacks their rows", file=sys.stderr)
-    write_submission(df, out, force, info['threshold'] if calls else None)
+    thr, how = resolve_threshold(info, threshold)
+    write_submission(df, out, force, thr if calls else None)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, threshold {info['threshold']:.4f}: "
-          f"{int((df.label >= info['threshold']).sum())} called tumour; wrote {out}")
+    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, {' raw scores (before calibration)' if kwargs.get('raw') else ''}, threshold {thr:.4f} ({how}): "
+          f"{int((df.label >= thr).sum())} called tumour; wrote {out}")
 
 # %% ../nbs/03_predict.ipynb #3278e759
 def pcam_predict_cli(argv=None):

@@ -13,7 +13,7 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
 from .modelfile import load_model
-from .predict import _views, pick_device, pick_engine
+from .predict import _views, model_p, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
 __all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'TILE_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
@@ -357,7 +357,7 @@ def score_slide(
         it = _batches(s, todo, level, factor, bs)
         nb = -(-len(todo)//bs)
         for b, (wins, x, errs) in enumerate(progress_bar(it, total=nb, leave=False) if show and len(todo) else it):
-            p = _views(model, info, x, tta, precision).mean(1)
+            p = model_p(_views(model, info, x, tta, precision), info)
             rows = wins.assign(p=p, status='ok')
             for j, e in errs.items(): rows.iloc[j, rows.columns.get_loc('p')], rows.iloc[j, rows.columns.get_loc('status')] = np.nan, e
             fh.write(rows[list(TILE_COLUMNS)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
@@ -475,7 +475,7 @@ def _slide_cmd(
     model:str|None=None,        # model folder (single or ensemble); default: the model that ships with pcam_nb
     stride:int=PATCH_SZ,        # step between windows in pixels at PCam's scale: 32 gives every 32x32 square its own P, 96 is 9 times faster
     tta:bool=False,             # average over the 8 dihedral views (8 times the work)
-    threshold:float|None=None,  # P at or above it is tumour; default: the model's
+    threshold:str|None=None,    # P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's presets); default: the model's
     mpp:float|None=None,        # level 0's microns per pixel, for a slide that does not say
     min_tissue:float=0.05,      # score a window when at least this share of it is tissue
     precision:str='fp32',       # 'fp32', 'bf16' or 'auto' (bf16 where the hardware has it)
@@ -489,7 +489,7 @@ def _slide_cmd(
     m, info = load_model(model, pick_device(device), fuse=True)
     m, used = pick_engine(m, info, engine, precision)
     if used == 'onnx': precision = 'fp32'
-    kw = dict(stride=stride, tta=tta, threshold=threshold, mpp=mpp, min_tissue=min_tissue, precision=precision, bs=bs)
+    kw = dict(stride=stride, tta=tta, threshold=resolve_threshold(info, threshold)[0], mpp=mpp, min_tissue=min_tissue, precision=precision, bs=bs)
     show = not quiet and bars_wanted()
     if slides is not None:
         tab = score_slides(m, info, slides, out, show=show, **kw)

@@ -15,7 +15,7 @@ from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_siz
 from .data.synth import synth_pcam, save_h5
 from .model import *
 from .learner import *
-from .modelfile import save_model, save_ensemble
+from .modelfile import save_model, save_ensemble, calibrate_model
 from .checkpoint import Checkpoint, load_checkpoint, restore_checkpoint, ResumeFrom
 from .distributed import distributed, dist_state, on_main, distrib_fit
 from .metrics import pick_threshold, binary_metrics, auc_ci
@@ -23,12 +23,12 @@ from sklearn.metrics import roc_auc_score
 
 # %% auto #0
 __all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES',
-           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'pretrained_choice',
-           'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings', 'train_learner',
-           'choose_lr', 'default_epochs', 'default_bs', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report',
-           'save_run', 'train_options', 'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget',
-           'seeded', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report', 'train', 'train_cv',
-           'pcam_train_cli', 'note_model', 'pcam_demo_cli']
+           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out',
+           'pretrained_choice', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
+           'train_learner', 'choose_lr', 'default_epochs', 'default_bs', 'fit_best', 'fit_history', 'valid_predictions',
+           'valid_report', 'save_run', 'train_options', 'RunSettings', 'run_settings', 'check_run_data', 'choose_arch',
+           'choose_budget', 'seeded', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report',
+           'train', 'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
 
 # %% ../nbs/02e_train.ipynb #42cfec4e
 def check_out(
@@ -590,6 +590,9 @@ def train_cv(
     on_main(lambda: (out/CV_RUN).unlink(missing_ok=True))   # finished: nothing left to resume
     return cv
 
+# %% ../nbs/02e_train.ipynb #22463596
+CALIBRATE_MIN = 500   # out-of-fold predictions needed before `train_cv` fits a calibration (and operating points) into the ensemble
+
 # %% ../nbs/02e_train.ipynb #5a7d31b0
 def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
     "The out-of-fold AUC and the ensemble folder of `train_cv`, from its fold models' files (rank 0 only)"
@@ -613,6 +616,9 @@ def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
     save_ensemble(out, names, dict(cv={k: v for k, v in cv.items() if k != 'per_fold'}, data=first['data'] | dict(split=f"{folds}-fold cross-validation, seed {seed}"),
                                    run=first['run'] | dict(folds=folds, arch_from=arch_from), pretrained=first['pretrained'],
                                    threshold_from=f"Youden's J on the out-of-fold predictions (n={len(oof)})"), thr, overwrite=True)
+    if len(oof) >= CALIBRATE_MIN and oof.label.value_counts().min() >= 50:   # a temperature from fewer predictions is noise
+        calibrate_model(out, oof.label.values, oof.p.values, oof.p_tta.values if 'p_tta' in oof else None, oof.fold.values,
+                        f"out-of-fold predictions of the {folds}-fold cross-validation")
     return cv
 
 # %% ../nbs/02e_train.ipynb #28f7c75e

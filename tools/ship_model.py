@@ -3,6 +3,7 @@
 
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k             # train (3-fold CV, about 40 min on 2 cores) and pack
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --run DIR   # pack a finished `pcam_train --folds 3 --tta --seed 0` run
+    python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --recalibrate   # fit calibration and operating points again
 
 The recipe is pcam_nb's default (EfficientNet-Lite0 from ImageNet weights, 20 epochs at 2e-3, batch 32) trained by
 `pcam_train --folds 3 --tta --seed 0`: three fold models, each validated on the third of the patches it never saw, every
@@ -12,7 +13,9 @@ Packing: the weights are stored in float16 where that is safe (tensors of 100,00
 wheel and in git) when P stays within 1e-3 of float32 on all 4,000 patches and the
 29 Kaggle test patches beside them (checked here; the largest difference goes into the card), model.json gets the card
 (what it is, what it learnt from, the cross-validation, the threshold, the intended use) with no machine path, and
-reference.csv holds the ensemble's float32 P on the 29 test patches, which the tests compare against.
+reference.csv holds the ensemble's float32 P (before calibration) on the 29 test patches, which the tests compare against.
+Calibration (temperature scaling) and the operating points are fitted on the out-of-fold predictions and stored in
+model.json (`modelfile.calibrate_model`); `--recalibrate` does only that, on the shipped folder.
 """
 import argparse, json, shutil, subprocess, sys, tempfile
 from pathlib import Path
@@ -75,6 +78,7 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
         ref_tta, _, _ = predict_images(m16, info, tests, show=False, precision='fp32', tta=True)
         ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
         shutil.copy(run/'oof_predictions.csv', tmp/'oof_predictions.csv')
+        recalibrate(tmp, data)
         if dest.exists(): shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp), str(dest)); tmp = None
@@ -83,12 +87,49 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
     return cv
 
 
+def oof_views(dest:Path, data:Path, oof)->np.ndarray:
+    "The P of the 8 TTA views of every patch, from the fold model that never saw it: (N, 8) in oof's order"
+    from pcam_nb.data.readers import read_kaggle
+    from pcam_nb.modelfile import onnx_model
+    from pcam_nb.predict import _views
+    kg = read_kaggle(data); pos = {k: i for i, k in enumerate(kg.ids)}
+    V = np.zeros((len(oof), 8), np.float32)
+    for f in sorted(oof.fold.unique()):
+        m, info = load_model(dest/f'fold-{f}', fuse=True); om = onnx_model(m, info) or m
+        idx = np.flatnonzero(oof.fold.values == f)
+        for s in range(0, len(idx), 256):
+            j = idx[s:s + 256]; V[j] = _views(om, info, np.stack([kg[pos[oof.id[k]]] for k in j]), True)
+    return V
+
+
+def recalibrate(dest:Path, data:Path)->dict:
+    "Temperature scaling, operating points and the referral cut fitted on the ensemble's out-of-fold predictions (each patch scored by the fold model that never saw it)"
+    from pcam_nb.modelfile import calibrate_model
+    import pandas as pd
+    oof = pd.read_csv(dest/'oof_predictions.csv', dtype={'id': str})
+    V = oof_views(dest, data, oof)
+    d = max(np.abs(V[:, 0] - oof.p.values).max(), np.abs(V.mean(1) - oof.p_tta.values).max())
+    if d > 1e-3: raise SystemExit(f"ship_model: the views' P differ from oof_predictions.csv by {d:.2e}: not the data or the models of that run")
+    info = calibrate_model(dest, oof.label.values, oof.p.values, oof.p_tta.values if 'p_tta' in oof else None, oof.fold.values,
+                           'out-of-fold predictions of the 3-fold cross-validation (each patch scored by the fold model that never saw it)', views=V)
+    u = info['uncertainty']
+    print("ship_model: referral cut (sd of the TTA views) " + f"{u['refer_above']:.4f}; AUC kept / at random, referring " +
+          ', '.join(f"{o['referred']:.0%}: {o['auc_kept']:.4f} / {o['auc_random']:.4f}" for o in u['risk_coverage']), file=sys.stderr)
+    c = info['calibration']
+    print(f"ship_model: temperature {c['temperature']:.4f} ({c['temperature_tta']:.4f} with TTA); out-of-fold ECE {c['ece_raw']:.4f} -> {c['ece']:.4f} "
+          f"(cross-fitted), Brier {c['brier_raw']:.4f} -> {c['brier']:.4f}; threshold {c['threshold_raw']:.4f} -> {info['threshold']:.4f}", file=sys.stderr)
+    return info
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--data', required=True, help="the 4,000-patch Kaggle sample (train/ + train_labels.csv); its test patches are read from the folder 'pcam-kaggle-test-sample' beside it")
     ap.add_argument('--run', help='a finished `pcam_train --folds 3 --tta --seed 0` output folder to pack (default: train one now)')
     ap.add_argument('--name', default=SHIPPED, help=f'the shipped folder name (default {SHIPPED})')
+    ap.add_argument('--recalibrate', action='store_true', help='only fit the calibration, operating points and referral cut of the shipped folder again, from its out-of-fold predictions')
     a = ap.parse_args()
+    if a.recalibrate:
+        recalibrate(ROOT/'pcam_nb'/'shipped'/a.name, Path(a.data).resolve()); print(f"ship_model: model.json sha256 {file_hash(ROOT/'pcam_nb'/'shipped'/a.name/'model.json')}"); return
     data = Path(a.data).resolve(); tests = data.parent/'pcam-kaggle-test-sample'/'test'
     if not tests.is_dir(): raise SystemExit(f"ship_model: {tests}: the 29 Kaggle test patches are needed for the reference predictions")
     run = Path(a.run) if a.run else Path(tempfile.mkdtemp(prefix='pcam_ship_run_'))/'cv3'
