@@ -55,6 +55,23 @@ def descendants(pid):
     return _descendants(pid)
 
 
+def stop_cleanly(app)->int:
+    "Stop pcam_app with SIGTERM (as a service manager does) and check that Voila and its kernels all ended; how many there were"
+    kids = descendants(app.pid)
+    app.terminate(); app.wait(60); time.sleep(1)
+    alive = [k for k in kids if Path(f'/proc/{k}').exists() and 'zombie' not in Path(f'/proc/{k}/status').read_text().lower()]
+    assert kids and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
+    return len(kids)
+
+
+def kill(app):
+    "Make sure pcam_app is gone (a failed test's clean-up)"
+    if app is not None and app.poll() is None:
+        app.terminate()
+        try: app.wait(15)
+        except subprocess.TimeoutExpired: app.kill()
+
+
 def rows(page):
     "The results table as a list of dicts (cells by class)"
     return page.eval_on_selector_all('table.pcam-results tbody tr', """trs => trs.map(tr => Object.fromEntries(
@@ -167,19 +184,11 @@ def main():
                 log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
             br.close()
         # 6. stopping pcam_app (SIGTERM, as a service manager does) stops Voila and its kernels: nothing is left running
-        kids = [p for p in descendants(app.pid)]
-        app.terminate(); app.wait(60)
-        time.sleep(1)
-        alive = [k for k in kids if Path(f'/proc/{k}').exists() and 'zombie' not in Path(f'/proc/{k}/status').read_text().lower()]
-        assert kids and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
-        log(f"pcam_app stopped with SIGTERM: its {len(kids)} processes (Voila and its kernels) all ended")
+        n = stop_cleanly(app)
+        log(f"pcam_app stopped with SIGTERM: its {n} processes (Voila and its kernels) all ended")
         log("PASSED")
     finally:
-        if app is not None and app.poll() is None:
-            app.terminate()
-            try: app.wait(15)
-            except subprocess.TimeoutExpired: app.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        kill(app); shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__': main()

@@ -20,7 +20,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from app_test import ARGS, CHROMIUM, ROOT, descendants, free_port, start_app
+from app_test import ARGS, CHROMIUM, ROOT, free_port, kill, start_app, stop_cleanly
 
 def log(*a): print('slide_app_test:', *a, flush=True)
 
@@ -123,17 +123,10 @@ def main():
             assert f"{ref['windows_scored']} windows scored" in summary(page)
             log(f"a new visit: case.svs opened from its saved results in {s2:.2f} s (first time {s:.1f} s)")
             br.close()
-        kids = descendants(app.pid)
-        app.terminate(); app.wait(60); time.sleep(1)
-        alive = [k for k in kids if Path(f'/proc/{k}').exists() and 'zombie' not in Path(f'/proc/{k}/status').read_text().lower()]
-        assert kids and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
+        log(f"pcam_app stopped with SIGTERM: its {stop_cleanly(app)} processes all ended")
         log("PASSED")
     finally:
-        if app is not None and app.poll() is None:
-            app.terminate()
-            try: app.wait(15)
-            except subprocess.TimeoutExpired: app.kill()
-        shutil.rmtree(tmp, ignore_errors=True)
+        kill(app); shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == '__main__': main()
