@@ -13,12 +13,12 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
 from .modelfile import load_model
-from .predict import _views, model_p, pick_device, pick_engine, resolve_threshold
+from .predict import _views, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'TILE_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
-           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'tumour_regions', 'score_slide',
-           'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli']
+__all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'TILE_COLUMNS', 'TTA_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide',
+           'thumbnail', 'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'tumour_regions',
+           'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -294,6 +294,7 @@ def tumour_regions(
 
 # %% ../nbs/03c_slide.ipynb #cce45bba
 TILE_COLUMNS = ('x', 'y', 'w', 'h', 'p', 'tissue', 'status', 'row', 'col')   # tiles.csv: the window in level-0 pixels, its P and tissue share, and where it sits in the grid
+TTA_COLUMNS = ('uncertainty', 'refer')   # and with TTA: the spread of the 8 views' P, and whether it is above the model's referral cut
 
 # %% ../nbs/03c_slide.ipynb #accd64c9
 def _tiles_done(f:Path)->pd.DataFrame:
@@ -352,15 +353,17 @@ def score_slide(
     done = _tiles_done(out/'tiles.csv')
     todo = grid[(grid.tissue >= min_tissue) & ~grid.set_index(['row', 'col']).index.isin(done.set_index(['row', 'col']).index)]
     f = out/'tiles.csv'
+    cols = TILE_COLUMNS + (TTA_COLUMNS if tta else ())
     with open(f, 'a') as fh:
-        if fh.tell() == 0: fh.write(','.join(TILE_COLUMNS) + '\n')
+        if fh.tell() == 0: fh.write(','.join(cols) + '\n')
         it = _batches(s, todo, level, factor, bs)
         nb = -(-len(todo)//bs)
         for b, (wins, x, errs) in enumerate(progress_bar(it, total=nb, leave=False) if show and len(todo) else it):
-            p = model_p(_views(model, info, x, tta, precision), info)
-            rows = wins.assign(p=p, status='ok')
+            v = _views(model, info, x, tta, precision); u, rf = patch_uncertainty(v, info)
+            rows = wins.assign(p=model_p(v, info), status='ok')
+            if tta: rows = rows.assign(uncertainty=u, refer=rf if rf is not None else np.nan)
             for j, e in errs.items(): rows.iloc[j, rows.columns.get_loc('p')], rows.iloc[j, rows.columns.get_loc('status')] = np.nan, e
-            fh.write(rows[list(TILE_COLUMNS)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
+            fh.write(rows[list(cols)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
             if progress is not None: progress(b + 1, nb)
     tiles = _tiles_done(f)
     thr_p = info['threshold'] if threshold is None else float(threshold)
@@ -421,6 +424,7 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos,
                 tumour_area_mm2=round(n_pos*(stride*PCAM_MPP/1000)**2, 4), tumour_regions=len(gj['features']),
                 call='tumour' if n_pos else 'normal')
+    if 'refer' in ok: summ['windows_referred'] = int((ok.refer == True).sum())   # with TTA: windows above the model's referral cut
     with atomic_path(out/'summary.json', overwrite=True) as p: p.write_text(json.dumps(summ, indent=1))
     return summ
 
@@ -474,7 +478,7 @@ def _slide_cmd(
     out:str='pcam_slide',       # output folder: tiles.csv, heatmap.png, mask.png, tumour.geojson, summary.json
     model:str|None=None,        # model folder (single or ensemble); default: the model that ships with pcam_nb
     stride:int=PATCH_SZ,        # step between windows in pixels at PCam's scale: 32 gives every 32x32 square its own P, 96 is 9 times faster
-    tta:bool=False,             # average over the 8 dihedral views (8 times the work)
+    tta:bool=False,             # average over the 8 dihedral views (8 times the work); tiles.csv then also has each window's uncertainty and referral
     threshold:str|None=None,    # P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's presets); default: the model's
     mpp:float|None=None,        # level 0's microns per pixel, for a slide that does not say
     min_tissue:float=0.05,      # score a window when at least this share of it is tissue
