@@ -169,11 +169,13 @@ def save_threshold(
     threshold:float,    # the new decision threshold on P(tumour)
     how:str='given',    # how it was chosen (stored as `threshold_from`)
 )->dict:                # the updated model.json
-    "Store a new decision threshold in a model folder's model.json"
+    "Store a new decision threshold (on P as the model reports it) in a model folder's model.json"
     load_model(path)   # a valid, intact model folder
     if not 0 <= threshold <= 1: raise ValueError(f"threshold must be in [0, 1], not {threshold}")
     js = Path(path)/'model.json'
     info = json.loads(js.read_text()) | dict(threshold=float(threshold), threshold_from=how)
+    if 'calibration' in info:   # the threshold is on calibrated P; the raw one follows, so that `calibrate_model` run again keeps this choice
+        info['calibration'] |= dict(threshold_raw=float(calibrate(threshold, 1/info['calibration']['temperature'])), threshold_from_raw=how)
     with atomic_path(js, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
     return info
 
