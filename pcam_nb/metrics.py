@@ -18,10 +18,14 @@ def pick_threshold(
     y,                          # validation labels, 0/1
     p,                          # validation P(tumour)
     sensitivity:float|None=None,# target sensitivity (e.g. 0.95 for screening); None: maximise Youden's J
-)->float:                       # threshold on P(tumour), in [0, 1]: tumour if p >= threshold
+    specificity:float|None=None,# or a target specificity (e.g. 0.95 to confirm): the lowest threshold that keeps it
+)->float:                       # threshold on P(tumour): tumour if p >= threshold (above every P when no threshold keeps the specificity)
     "Decision threshold chosen on validation predictions"
     fpr, tpr, thr = roc_curve(np.asarray(y).astype(int), np.asarray(p, dtype=np.float64))
     if thr[0] > 1: fpr, tpr, thr = fpr[1:], tpr[1:], thr[1:]   # sklearn's first point calls nothing (+inf): not a P threshold
+    if specificity is not None:
+        ok = np.flatnonzero(fpr <= 1 - specificity)
+        return float(thr[ok[-1]]) if len(ok) else float(np.nextafter(np.max(p), np.inf))   # none keeps it: call nothing
     if sensitivity is None: return float(thr[np.argmax(tpr - fpr)])   # the last point calls everything (J = 0): never below chance
     if not 0 < sensitivity <= 1: raise ValueError(f"sensitivity must be in (0, 1], not {sensitivity}")
     return float(thr[np.flatnonzero(tpr >= sensitivity)[0]])
@@ -139,10 +143,7 @@ def operating_points(
     pos, neg = np.sort(p[y == 1]), np.sort(p[y == 0])
     sens = 1 - np.searchsorted(pos, t, 'left')/len(pos)   # share of tumours with p >= t
     spec = np.searchsorted(neg, t, 'left')/len(neg)       # share of normals with p < t
-    fpr, tpr, thr = roc_curve(y, p)
-    ok = np.flatnonzero(fpr <= 0.05)
-    conf = float(min(thr[ok[-1]], 1.0)) if len(ok) and thr[ok[-1]] <= 1 else float(np.nextafter(p.max(), 2))
-    presets = dict(screening=pick_threshold(y, p, 0.95), balanced=pick_threshold(y, p), confirmatory=conf)
+    presets = dict(screening=pick_threshold(y, p, 0.95), balanced=pick_threshold(y, p), confirmatory=pick_threshold(y, p, specificity=0.95))
     return dict(threshold=[round(float(v), 7) for v in t], sensitivity=[round(float(v), 5) for v in sens], specificity=[round(float(v), 5) for v in spec],
                 presets=presets, n=len(y))   # the presets unrounded: a rounded threshold could cross a patch's P
 
@@ -170,6 +171,8 @@ def risk_coverage(
     order = np.argsort(-u, kind='stable')
     for s in shares:
         k = int(round(s*len(y))); keep = np.ones(len(y), bool); keep[order[:k]] = False
-        rand = [roc_auc_score(y[m], p[m]) for m in (np.isin(np.arange(len(y)), rng.choice(len(y), k, replace=False), invert=True) for _ in range(n_random))]
+        rand = []
+        for _ in range(n_random):
+            m = np.ones(len(y), bool); m[rng.choice(len(y), k, replace=False)] = False; rand.append(roc_auc_score(y[m], p[m]))
         out.append(dict(referred=float(s), auc_kept=float(roc_auc_score(y[keep], p[keep])), auc_random=float(np.mean(rand))))
     return out

@@ -243,6 +243,7 @@ class PCamPanel(W.VBox):
         self.device, self.rows, self.label = device, [], label
         self.slides = SlideView(slides, out)
         self._quiet = False   # True while `refresh` changes several widgets: the view is drawn once, after
+        self._preset_quiet = False   # True while the threshold sets the preset buttons (no threshold change back)
         super().__init__(self._widgets())
         self.add_class('pcam-panel')
         self.load(model)
@@ -316,7 +317,7 @@ def _on_threshold(self:PCamPanel):
 def _on_preset(self:PCamPanel, change):
     "A preset chosen: the threshold moves to it"
     op = self.info.get('operating_points')
-    if getattr(self, '_preset_quiet', False) or change['new'] == 'custom' or not op: return
+    if self._preset_quiet or change['new'] == 'custom' or not op: return
     self.threshold.value = float(op['presets'][change['new']])
 
 # %% ../nbs/04_panel.ipynb #8d596985

@@ -181,6 +181,7 @@ class SlideView(W.VBox):
                  info:dict|None=None,         # its model.json
                  engine=None):                # what scores (e.g. its `OnnxModel`); default: `model`
         self.out, self.res, self.place, self.D = out, None, None, 1.0
+        self._quiet = False   # True while `_draw` refills the region list (no place opens then)
         super().__init__(self._widgets(folder))
         self.add_class('pcam-slides')
         self._wire()
@@ -332,4 +333,4 @@ def _on_click(self:SlideView, ev:dict):
 
 @patch
 def _on_region(self:SlideView, change):
-    if change['new'] and not getattr(self, '_quiet', False): self.open_place(*change['new'])
+    if change['new'] and not self._quiet: self.open_place(*change['new'])
