@@ -49,7 +49,13 @@ def summary(page)->str:
 def open_slide(page, label, wait_for, timeout=300_000)->float:
     "Pick a slide in the list, press 'open slide', wait until the page's text holds `wait_for`; seconds taken"
     sel = page.locator('.pcam-slides .widget-dropdown:has(label:text-is("slide")) select')
-    sel.select_option(label=next(o for o in sel.locator('option').all_text_contents() if o.split(' (')[0] == label))   # 'case.svs' or 'case.svs (scored)'
+    t, opts = time.time(), []
+    while time.time() - t < 60:   # a new page draws the list's options a moment after the select itself
+        opts = [o for o in sel.locator('option').all_text_contents() if o.split(' (')[0] == label]   # 'case.svs' or 'case.svs (scored)'
+        if opts: break
+        time.sleep(0.2)
+    assert opts, f"{label} not in the slide list: {sel.locator('option').all_text_contents()}"
+    sel.select_option(label=opts[0])
     t = time.time(); page.locator('.pcam-slides button:has-text("open slide")').click()
     page.wait_for_function(f"document.querySelector('.pcam-slides').textContent.includes({json.dumps(wait_for)})", timeout=timeout)
     return time.time() - t
@@ -78,7 +84,9 @@ def main():
             page = br.new_page(viewport=dict(width=1100, height=1600))
             page.goto(url); page.wait_for_selector('.pcam-slides select', timeout=120_000)
             assert page.locator('.pcam-slides').is_visible() and not page.locator('.pcam-panel .widget-upload').first.is_visible()   # whole-slides mode
-            opts = page.locator('.pcam-slides .widget-dropdown:has(label:text-is("slide")) option').all_text_contents()
+            opts, t = [], time.time()
+            while len(opts) < 2 and time.time() - t < 60:   # the list's options are drawn a moment after the select
+                opts = page.locator('.pcam-slides .widget-dropdown:has(label:text-is("slide")) option').all_text_contents(); time.sleep(0.2)
             assert opts == ['case.svs', 'notes.svs'], opts
             # 1. a file that is not a slide: its error, naming it
             open_slide(page, 'notes.svs', 'not a slide', 60_000)
