@@ -13,9 +13,10 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
-           'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'center_box', 'center_crop', 'as_label', 'label_name',
-           'atomic_path', 'sample_path', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser',
-           'run_cli', 'dihedral', 'moved']
+           'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET',
+           'REINHARD_FLOOR', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
+           'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser', 'run_cli', 'dihedral',
+           'reinhard', 'moved']
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -226,6 +227,30 @@ def dihedral(
     if not 0 <= k < 8: raise ValueError(f"k must be in 0..7, not {k}")
     x = x.rot90(k % 4, (-2, -1))
     return x.flip(-1) if k >= 4 else x
+
+# %% ../nbs/00_core.ipynb #4b861d6d
+LMS_FROM_RGB = np.array([[0.3811, 0.5783, 0.0402],    # Reinhard et al. (2001): RGB -> LMS cone responses
+                         [0.1967, 0.7244, 0.0782],
+                         [0.0241, 0.1288, 0.8444]])
+LAB_FROM_LOGLMS = np.diag([3**-0.5, 6**-0.5, 2**-0.5]) @ np.array([[1., 1, 1], [1, 1, -2], [1, -1, 0]])   # log10 LMS -> l, alpha, beta
+REINHARD_TARGET = dict(mean=(-0.4395, -0.0655, 0.0174),   # `reinhard`'s reference: each patch's l, alpha, beta means and standard
+                       std=(0.2978, 0.0523, 0.0124))      # deviations, averaged over the 4,000 real Kaggle patches of our sample
+REINHARD_FLOOR = 0.25   # a patch's channel sd is taken as at least this share of the reference's: a near-uniform patch (glass) is stretched 4x at most
+
+# %% ../nbs/00_core.ipynb #83ce9ea9
+def reinhard(
+    x,                         # Bx3xHxW RGB in [0,1], a torch tensor
+    target:dict=REINHARD_TARGET,  # the reference's l-alpha-beta `mean` and `std` (3 each)
+):                             # the normalised images, in [0,1], the same type as `x`
+    "Reinhard's colour transfer, per image: each l-alpha-beta channel moved to the reference's mean and standard deviation"
+    import torch   # (core stays light: torch only when used)
+    M, L = (torch.tensor(a, dtype=x.dtype, device=x.device) for a in (LMS_FROM_RGB, LAB_FROM_LOGLMS))
+    tm, ts = (torch.tensor(target[k], dtype=x.dtype, device=x.device).view(1, 3, 1, 1) for k in ('mean', 'std'))
+    lab = torch.einsum('ij,bjhw->bihw', L, torch.log10(torch.einsum('ij,bjhw->bihw', M, x.clamp(1/255, 1))))
+    mu, sd = lab.mean((2, 3), keepdim=True), lab.std((2, 3), keepdim=True)
+    lab = (lab - mu)/torch.maximum(sd, REINHARD_FLOOR*ts)*ts + tm
+    lms = 10**torch.einsum('ij,bjhw->bihw', torch.linalg.inv(L), lab)
+    return torch.einsum('ij,bjhw->bihw', torch.linalg.inv(M), lms).clamp(0, 1)
 
 # %% ../nbs/00_core.ipynb #b3d34013
 def moved(

@@ -24,13 +24,15 @@ SINGLE_FORMAT_VERSION = 1        # what a single model's folder is written as: u
 
 # %% ../nbs/02b_modelfile.ipynb #3ce352db
 def _norm_stats(dls)->dict:
-    "The Normalize statistics of `dls`' batch pipeline"
+    "The input statistics of `dls`' batch pipeline: Normalize's mean and std, and the stain normalisation (`StainNorm`) where there is one"
     from fastai.data.transforms import Normalize   # (saving needs fastai; loading does not)
+    from pcam_nb.data.block import StainNorm
     dl = dls.train if hasattr(dls, 'train') else dls
-    for t in getattr(dl, 'dl', dl).after_batch.fs:   # during a distributed fit the loaders are wrapped (`PCamDistributedDL`)
-        if isinstance(t, Normalize):
-            return dict(mean=t.mean.flatten().tolist(), std=t.std.flatten().tolist())
-    return dict(mean=[0., 0., 0.], std=[1., 1., 1.])
+    fs = getattr(dl, 'dl', dl).after_batch.fs   # during a distributed fit the loaders are wrapped (`PCamDistributedDL`)
+    sn = [dict(method=t.method, target=REINHARD_TARGET) for t in fs if isinstance(t, StainNorm)]
+    st = next((dict(mean=t.mean.flatten().tolist(), std=t.std.flatten().tolist()) for t in fs if isinstance(t, Normalize)),
+              dict(mean=[0., 0., 0.], std=[1., 1., 1.]))
+    return st | (dict(stain_norm=sn[0]) if sn else {})
 
 # %% ../nbs/02b_modelfile.ipynb #4c23ea37
 def save_model(

@@ -24,9 +24,11 @@ __all__ = ['model_device', 'pick_device', 'model_p', 'patch_uncertainty', 'predi
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
-    "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics"
+    "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics (and its stain normalisation, `core.reinhard`, where it has one)"
     x = x if isinstance(x, torch.Tensor) else np.require(x, requirements=['C', 'W'])   # copies only read-only or strided arrays
     t = torch.as_tensor(x).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
+    sn = info['input'].get('stain_norm')
+    if sn: t = reinhard(t, sn['target'])
     m, s = (torch.tensor(info['input'][k], device=device).view(1, 3, 1, 1) for k in ('mean', 'std'))
     return (t - m)/s
 

@@ -145,11 +145,12 @@ def train_dls(
     workers:int=0,            # DataLoader worker processes (on a GPU, enough to keep it busy)
     by_slide:bool|None=None,  # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV)
     stain:float=STAIN,        # stain jitter strength of the training augmentation (`pcam_batch_tfms`); 0: D4 only
+    stain_norm:str|None=None, # stain normalisation of every image, in training and at inference ('reinhard', `StainNorm`), or None
 )->DataLoaders:
     "DataLoaders for training from a data folder, checked up front, with their provenance in `dls.pcam_data`"
     if verify: check_data(data, valid_pct, frac, seed, bs, verify, show, fold, by_slide)
     src, valid_src, vp = _train_sources(data, valid_pct, fold)
-    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold, num_workers=workers, by_slide=by_slide, stain=stain)
+    dls = pcam_dls(src, valid_src, vp, frac=frac, seed=seed, bs=bs, norm=norm, fold=fold, num_workers=workers, by_slide=by_slide, stain=stain, stain_norm=stain_norm)
     by_slide = src.groups is not None if by_slide is None else by_slide
     kind = 'by slide' if by_slide else 'stratified'
     how = ("PCam's official valid split" if valid_src is not None else f"fold {fold[0] + 1} of {fold[1]} held out, {kind}, seed {seed}" if fold
@@ -348,6 +349,7 @@ def train_options(
     workers:int|None=None,       # DataLoader worker processes; None: the recipe's, else 0
     by_slide:bool|None=None,     # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV); False: by patch
     stain:float=STAIN,           # stain jitter strength of the training augmentation (`pcam_batch_tfms`); 0: D4 only
+    stain_norm:str|None=None,    # stain normalisation ('reinhard', `StainNorm`) of every patch, in training and wherever the model predicts
 )->dict:                         # every option: as given, else its default
     "The options of a training run: the one list of them, which `train`, `train_cv` and `pcam_train` offer (a new option is added here)"
     return dict(locals())
@@ -425,7 +427,7 @@ def run_dls(
 )->DataLoaders:      # `train_dls` for the run
     "The run's DataLoaders; when resuming, they must hold the interrupted run's validation patches"
     dls = train_dls(s.data, s.valid_pct, s.frac, s.seed, s.bs, 'imagenet' if s.pre['used'] else 'pcam', verify=False, fold=s.fold,
-                    workers=s.workers, by_slide=s.by_slide, stain=s.stain)
+                    workers=s.workers, by_slide=s.by_slide, stain=s.stain, stain_norm=s.stain_norm)
     if s.ck and s.ck['meta']['valid_sha256'] != dls.pcam_data['valid_sha256']:
         raise ValueError(f"{s.data}: not the data the interrupted run in {s.out} trained on (its validation patches differ)")
     return dls
@@ -458,6 +460,7 @@ def run_meta(
     "What model.json says about the run: the data's summary (`dls.pcam_data`), the settings with where each came from, the weights it started from"
     run = dict(arch=s.arch, epochs=s.epochs, bs=s.bs, lr=s.lr, stain=s.stain, seed=s.seed, patience=s.patience, keep_best=s.keep_best,
                precision=s.precision, workers=s.workers, processes=max(1, num_distrib()), recipe=s.recipe)
+    if s.stain_norm: run['stain_norm'] = s.stain_norm
     run |= {f'{k}_from': s.from_[k] for k in ('arch', 'epochs', 'bs', 'lr')}
     if s.recipe: run['recipe_settings'] = s.recipe_values   # the recipe's values, or the explicit ones that won over them
     if s.ck: run['resumed_after_epoch'] = s.ck['epochs_done']

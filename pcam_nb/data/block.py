@@ -11,8 +11,9 @@ from ..core import *
 from .readers import PatchError
 
 # %% auto #0
-__all__ = ['STAIN', 'TensorPatch', 'to_patch', 'D4', 'hed_jitter', 'HEDJitter', 'pcam_batch_tfms', 'split_idx', 'subsample',
-           'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
+__all__ = ['STAIN_NORMS', 'STAIN', 'TensorPatch', 'to_patch', 'D4', 'hed_jitter', 'HEDJitter', 'StainNorm', 'pcam_batch_tfms',
+           'split_idx', 'subsample', 'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes',
+           'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -77,6 +78,17 @@ class HEDJitter(Transform):
         beta = (torch.rand(n, 3, device=x.device)*2 - 1)*self.bias
         return hed_jitter(x, alpha, beta)
 
+# %% ../../nbs/01b_data.block.ipynb #aaf50a74
+STAIN_NORMS = ('reinhard',)   # the stain normalisations `StainNorm` (and `pcam_train --stain-norm`) offer
+
+class StainNorm(Transform):
+    "Batch transform: stain normalisation (`core.reinhard`) of every image, training and validation alike"
+    order = 25   # after `HEDJitter` (20), before `Normalize` (99)
+    def __init__(self, method:str='reinhard'): # one of `STAIN_NORMS`
+        if method not in STAIN_NORMS: raise ValueError(f"stain normalisation must be one of {', '.join(STAIN_NORMS)}, not {method!r}")
+        self.method = method
+    def encodes(self, x:TensorImage): return reinhard(x)
+
 # %% ../../nbs/01b_data.block.ipynb #ae87f39f
 STAIN = 0.05   # `HEDJitter` strength of the defaults: each stain scaled by U(1-0.05, 1+0.05), shifted by U(-0.02, 0.02)
 
@@ -84,11 +96,13 @@ def pcam_batch_tfms(
     aug:bool=True,           # D4 + HED stain jitter on the training set
     norm:str|None='pcam',    # normalise with 'pcam' or 'imagenet' statistics, or None
     sigma:float=STAIN,       # stain jitter strength: `HEDJitter(sigma, bias=0.4*sigma)`; 0: D4 only
+    stain_norm:str|None=None,# stain normalisation of every image (`StainNorm`: 'reinhard'), or None
 )->list:
-    "Batch transforms for PCam: uint8 -> float, D4 and stain jitter (train only), normalisation"
+    "Batch transforms for PCam: uint8 -> float, D4 and stain jitter (train only), stain normalisation (optional), channel normalisation"
     if not 0 <= sigma < 1: raise ValueError(f"stain jitter strength must be in [0, 1), not {sigma}")
     tfms = [IntToFloatTensor()]
     if aug: tfms += [D4()] + ([HEDJitter(sigma, 0.4*sigma)] if sigma else [])
+    if stain_norm: tfms.append(StainNorm(stain_norm))
     if norm == 'pcam': tfms.append(Normalize.from_stats(PCAM_MEAN, PCAM_STD))
     elif norm == 'imagenet': tfms.append(Normalize.from_stats(*imagenet_stats))
     elif norm is not None: raise ValueError(f"norm must be 'pcam', 'imagenet' or None, not {norm!r}")
@@ -257,6 +271,7 @@ def pcam_dls(
     bs:int=BS,                # batch size
     aug:bool=True,            # D4 + stain jitter on the training set
     stain:float=STAIN,        # stain jitter strength (`pcam_batch_tfms`' sigma); 0: D4 only
+    stain_norm:str|None=None, # stain normalisation of every image ('reinhard'), or None
     norm:str|None='pcam',     # 'pcam' or 'imagenet' statistics
     num_workers:int=0,        # DataLoader worker processes
     fold:tuple|None=None,     # (k, K): validate on fold k of K (cross-validation) instead of `valid_pct`
@@ -268,7 +283,7 @@ def pcam_dls(
     check_sizes(np.delete(y, valid), y[valid], bs)
     dblock = DataBlock(blocks=(TransformBlock(type_tfms=_ToPatch()), CategoryBlock(vocab=[0, 1])),
                        get_x=_Item(allsrc), get_y=_Item(allsrc.labels),
-                       splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm, stain))
+                       splitter=IndexSplitter(valid), batch_tfms=pcam_batch_tfms(aug, norm, stain, stain_norm))
     dls = dblock.dataloaders(items.tolist(), bs=bs, num_workers=num_workers, **kwargs)
     dls.src = allsrc   # the patch source the items index into (for summaries and predictions)
     return dls
