@@ -1,14 +1,16 @@
 #!/usr/bin/env python
-"""How the shipped model holds up under stain and compression shifts, measured honestly (issue 24).
+"""How a cross-validated model holds up under stain and compression shifts, measured honestly (issue 24).
 
-    python bench/stain_shift.py [--tta]
+    python bench/stain_shift.py [--model DIR] [--tta]
 
-Every patch of $PCAM_SAMPLE (the 4,000 the shipped model's cross-validation used) is scored by the fold model that never
-saw it (as its out-of-fold AUC is), unchanged and under each of `evaluate.STAIN_SHIFTS`; the fold models' P are calibrated
-by the shipped model's temperature. Prints the table (AUC, its drop, |dP| 95th percentile and largest, calls changed at the
+DIR is a cross-validation's ensemble folder (`pcam_train --folds K --tta`, `bench/cv.py`); default: the shipped model.
+Every patch of $PCAM_SAMPLE (the 4,000 its cross-validation used) is scored by the fold model that never saw it (as its
+out-of-fold AUC is), unchanged and under each of `evaluate.STAIN_SHIFTS`; the fold models' P are calibrated by the
+ensemble's temperature. Prints the table (AUC, its drop, |dP| 95th percentile and largest, calls changed at the
 shipped threshold) and the worst drop. Writes nothing. Name the CPU with the timing (lscpu).
 """
-import sys, time
+import argparse, os, sys, time
+from pathlib import Path
 import numpy as np, pandas as pd, torch
 from pcam_nb.core import sample_path
 from pcam_nb.data.readers import read_kaggle, FilePatches
@@ -16,15 +18,15 @@ from pcam_nb.evaluate import STAIN_SHIFTS, stain_report
 from pcam_nb.modelfile import load_model, onnx_model, shipped_model
 
 
-def main(tta=False):
-    torch.set_num_threads(2)
-    ship = shipped_model(); top = load_model()[1]
+def main(model=None, tta=False):
+    torch.set_num_threads(int(os.environ.get('PCAM_THREADS', 2)))
+    ship = Path(model) if model else shipped_model(); top = load_model(ship)[1]
     oof = pd.read_csv(ship/'oof_predictions.csv', dtype={'id': str})
     kg = read_kaggle(sample_path()); files = dict(zip(kg.ids, kg.files))
     t, parts = time.time(), []
     for f in sorted(oof.fold.unique()):
         m, info = load_model(ship/f'fold-{f}', fuse=True)
-        info = dict(info, calibration=top['calibration'], threshold=top['threshold'])   # the fold model, calibrated as the shipped model is
+        info = dict(info, calibration=top.get('calibration'), threshold=top['threshold'])   # the fold model, calibrated as the ensemble is
         part = oof[oof.fold == f]
         src = FilePatches([files[i] for i in part.id], part.label.values, list(part.id))
         sr = stain_report(onnx_model(m, info) or m, info, src, tta=tta)
@@ -39,4 +41,8 @@ def main(tta=False):
     print(f"worst mean AUC drop {out.auc_drop_mean.max():.4f} ({out.auc_drop_mean.idxmax()}); {time.time() - t:.0f} s in all{' with TTA' if tta else ''}")
 
 
-if __name__ == '__main__': main('--tta' in sys.argv)
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument('--model', help="a cross-validation's ensemble folder (default: the shipped model)")
+    ap.add_argument('--tta', action='store_true', help='the 8 dihedral views averaged')
+    a = ap.parse_args(); main(a.model, a.tta)

@@ -23,7 +23,7 @@ from sklearn.metrics import roc_auc_score
 
 # %% auto #0
 __all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES',
-           'HISTORY', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out',
+           'HISTORY', 'VIEW_COLUMNS', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out',
            'pretrained_choice', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
            'train_learner', 'choose_lr', 'default_epochs', 'default_bs', 'fit_best', 'fit_history', 'valid_predictions',
            'valid_report', 'save_run', 'train_options', 'RunSettings', 'run_settings', 'check_run_data', 'choose_arch',
@@ -287,16 +287,20 @@ def fit_history(
     return [dict(zip(HISTORY, map(float, v))) for v in learn.recorder.values]
 
 # %% ../nbs/02e_train.ipynb #db236e71
+VIEW_COLUMNS = tuple(f'p_d{k}' for k in range(8))   # P(tumour) of each dihedral view (`core.dihedral` k), in valid_predictions.csv and oof_predictions.csv with TTA
+
 def valid_predictions(
     learn:Learner,   # a fitted Learner
-    tta:bool=False,  # also `p_tta`: P(tumour) averaged over the 8 dihedral views (`learner_preds`)
-)->pd.DataFrame:     # id, label, p (P(tumour)), loss, correct (argmax), [p_tta]; one row per validation patch
+    tta:bool=False,  # also `p_tta`: P(tumour) averaged over the 8 dihedral views (`learner_preds`), and each view's (`VIEW_COLUMNS`)
+)->pd.DataFrame:     # id, label, p (P(tumour)), loss, correct (argmax), [p_tta, p_d0 ... p_d7]; one row per validation patch
     "The validation patches' predictions, from one pass (eight with `tta`: the 7 other dihedral views)"
     with learn.no_bar(): pv, yv, lv = learn.get_preds(with_loss=True)
     ids = [learn.dls.src.ids[i] for i in learn.dls.valid_ds.items]
     p = pv[:, 1].numpy()
     df = pd.DataFrame(dict(id=ids, label=yv.numpy(), p=p, loss=lv.numpy(), correct=(pv.argmax(1) == yv).numpy()))
-    return df.assign(p_tta=np.mean([p] + view_preds(learn, range(1, 8))[1], axis=0)) if tta else df
+    if not tta: return df
+    views = [p] + view_preds(learn, range(1, 8))[1]
+    return df.assign(p_tta=np.mean(views, axis=0), **dict(zip(VIEW_COLUMNS, views)))   # the views: what the referral cut is chosen from
 
 # %% ../nbs/02e_train.ipynb #7150e36f
 def valid_report(
@@ -325,7 +329,7 @@ def save_run(
                overwrite=True, threshold=metrics['threshold'])
     with atomic_path(Path(out)/'metrics.json') as p: p.write_text(json.dumps(metrics, indent=1))
     if vp is not None:
-        with atomic_path(Path(out)/'valid_predictions.csv') as p: vp[[c for c in ('id', 'label', 'p', 'p_tta') if c in vp]].to_csv(p, index=False)
+        with atomic_path(Path(out)/'valid_predictions.csv') as p: vp[[c for c in ('id', 'label', 'p', 'p_tta', *VIEW_COLUMNS) if c in vp]].to_csv(p, index=False)
     if metrics.get('history'): _plot_history([list(h.values()) for h in metrics['history']], Path(out)/'history.png')
     return Path(out)
 
@@ -594,7 +598,7 @@ def train_cv(
     return cv
 
 # %% ../nbs/02e_train.ipynb #22463596
-CALIBRATE_MIN = 500   # out-of-fold predictions needed before `train_cv` fits a calibration (and operating points) into the ensemble
+CALIBRATE_MIN = 500   # out-of-fold predictions needed (a tenth of them of each class) before `train_cv` fits a calibration (and operating points) into the ensemble
 
 # %% ../nbs/02e_train.ipynb #5a7d31b0
 def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
@@ -613,15 +617,16 @@ def _cv_summary(out, names, ms, seed, arch_from, t0)->dict:
     cv = dict(folds=folds, seed=seed, n=len(oof), oof_auc=auc, oof_auc_ci_low=lo, oof_auc_ci_high=hi, fold_auc_mean=float(fa.mean()),
               fold_auc_sd=float(fa.std(ddof=1)), threshold=thr, accuracy=bm['accuracy'], sensitivity=bm['sensitivity'],
               specificity=bm['specificity'], **tta, per_fold=rows, train_seconds=round(time.time() - t0, 1))
-    with atomic_path(out/'oof_predictions.csv') as p: oof[[c for c in ('id', 'label', 'p', 'p_tta', 'fold') if c in oof]].to_csv(p, index=False)
+    with atomic_path(out/'oof_predictions.csv') as p: oof[[c for c in ('id', 'label', 'p', 'p_tta', *VIEW_COLUMNS, 'fold') if c in oof]].to_csv(p, index=False)
     with atomic_path(out/'cv.json') as p: p.write_text(json.dumps(cv, indent=1))
     first = json.loads((out/names[0]/'model.json').read_text())
     save_ensemble(out, names, dict(cv={k: v for k, v in cv.items() if k != 'per_fold'}, data=first['data'] | dict(split=f"{folds}-fold cross-validation, seed {seed}"),
                                    run=first['run'] | dict(folds=folds, arch_from=arch_from), pretrained=first['pretrained'],
                                    threshold_from=f"Youden's J on the out-of-fold predictions (n={len(oof)})"), thr, overwrite=True)
-    if len(oof) >= CALIBRATE_MIN and oof.label.value_counts().min() >= 50:   # a temperature from fewer predictions is noise
+    if len(oof) >= CALIBRATE_MIN and oof.label.value_counts().min() >= CALIBRATE_MIN//10:   # a temperature from fewer predictions (or of one class) is noise
+        views = oof[list(VIEW_COLUMNS)].values if set(VIEW_COLUMNS) <= set(oof) and oof[list(VIEW_COLUMNS)].notna().all(None) else None   # (a fold resumed from an older pcam_nb has none)
         calibrate_model(out, oof.label.values, oof.p.values, oof.p_tta.values if 'p_tta' in oof else None, oof.fold.values,
-                        f"out-of-fold predictions of the {folds}-fold cross-validation")
+                        f"out-of-fold predictions of the {folds}-fold cross-validation", views=views)
     return cv
 
 # %% ../nbs/02e_train.ipynb #28f7c75e
