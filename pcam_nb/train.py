@@ -22,13 +22,14 @@ from .metrics import pick_threshold, binary_metrics, auc_ci
 from sklearn.metrics import roc_auc_score
 
 # %% auto #0
-__all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'SCRATCH_LR', 'SCRATCH_EPOCHS', 'RECIPES',
-           'HISTORY', 'VIEW_COLUMNS', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out',
-           'pretrained_choice', 'resolve_pretrained', 'resolve_arch', 'check_data', 'train_dls', 'recipe_settings',
-           'train_learner', 'choose_lr', 'default_epochs', 'default_bs', 'fit_best', 'fit_history', 'valid_predictions',
-           'valid_report', 'save_run', 'train_options', 'RunSettings', 'run_settings', 'check_run_data', 'choose_arch',
-           'choose_budget', 'seeded', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report',
-           'train', 'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
+__all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'PRETRAINED_STAIN', 'SCRATCH_LR',
+           'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'VIEW_COLUMNS', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN',
+           'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'pretrained_choice', 'resolve_pretrained', 'resolve_arch',
+           'check_data', 'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs', 'default_bs',
+           'default_stain', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train_options',
+           'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget', 'seeded', 'run_dls',
+           'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report', 'train', 'train_cv', 'pcam_train_cli',
+           'note_model', 'pcam_demo_cli']
 
 # %% ../nbs/02e_train.ipynb #42cfec4e
 def check_out(
@@ -167,6 +168,7 @@ def train_dls(
 PRETRAINED_LR = 2e-3      # one-cycle peak learning rate from ImageNet weights: cross-validated over 3 seeds at 20 epochs (`02f_bench_train`)
 PRETRAINED_EPOCHS = 20    # one-cycle epochs from ImageNet weights: a default run took 12 min 51 s on 2 cores (cross-validated: `02f_bench_train`)
 PRETRAINED_BS = 32        # batch size from ImageNet weights: cross-validated over 3 seeds against 64 (`02f_bench_train`); from scratch `BS`
+PRETRAINED_STAIN = 0.3    # HED stain jitter from ImageNet weights: each stain scaled by U(0.7, 1.3); it halved the AUC lost to stain shifts, cross-validated (`02f_bench_train`); from scratch `STAIN`
 SCRATCH_LR = 3e-3         # one-cycle peak learning rate from scratch: fixed, since lr_find's suggestion swings 27x with the seed
 SCRATCH_EPOCHS = 25       # one-cycle epochs from scratch: about 11 minutes on 2 cores in bf16 (`training_precision`), cross-validated over 3 seeds
 
@@ -256,6 +258,18 @@ def default_bs(
     "The batch size: as given, or the measured default (`PRETRAINED_BS` from ImageNet weights, `BS` from scratch)"
     if bs is None or bs == 'auto': return (PRETRAINED_BS, 'pretrained default') if pretrained else (BS, 'scratch default')
     return _whole(bs, 'bs'), 'given'
+
+# %% ../nbs/02e_train.ipynb #8e29573f
+def default_stain(
+    stain:float|str='auto',  # a stain jitter strength in [0, 1), or 'auto'
+    pretrained:bool=False,   # does training start from ImageNet weights?
+)->tuple:                    # (strength, where it came from)
+    "The HED stain jitter strength of the training augmentation: as given, or the measured default (`PRETRAINED_STAIN` from ImageNet weights, `STAIN` from scratch)"
+    if stain is None or stain == 'auto': return (PRETRAINED_STAIN, 'pretrained default') if pretrained else (STAIN, 'scratch default')
+    try: v = float(stain)
+    except (TypeError, ValueError): v = -1.0
+    if not 0 <= v < 1: raise ValueError(f"stain must be a jitter strength in [0, 1) or 'auto', not {stain!r}")
+    return v, 'given'
 
 # %% ../nbs/02e_train.ipynb #fcc56a9e
 def fit_best(
@@ -352,7 +366,7 @@ def train_options(
     recipe:str|None=None,        # 'light' or 'heavy' (`RECIPES`): settings for the options not given
     workers:int|None=None,       # DataLoader worker processes; None: the recipe's, else 0
     by_slide:bool|None=None,     # split by slide; default: whenever the data name each patch's slide (the HDF5 meta CSV); False: by patch
-    stain:float=STAIN,           # stain jitter strength of the training augmentation (`pcam_batch_tfms`); 0: D4 only
+    stain:float|str='auto',      # HED stain jitter strength of the training augmentation (`pcam_batch_tfms`); 'auto': `PRETRAINED_STAIN` from ImageNet weights, `STAIN` from scratch (`default_stain`); 0: D4 only
     stain_norm:str|None=None,    # stain normalisation ('reinhard', `StainNorm`) of every patch, in training and wherever the model predicts
 )->dict:                         # every option: as given, else its default
     "The options of a training run: the one list of them, which `train`, `train_cv` and `pcam_train` offer (a new option is added here)"
@@ -382,7 +396,7 @@ def run_settings(
     s = RunSettings(o | r, data=str(Path(data).absolute()), out=Path(out), ck=ck, recipe_values={k: r[k] for k in rk},
                     from_={k: f"recipe {o['recipe']}" for k in rk if o[k] != r[k]})
     s.update(frac=1.0 if s.frac is None else s.frac, workers=s.workers or 0, pretrained=pretrained_choice(s.pretrained), fold=tuple(s.fold) if s.fold else None)
-    if ck: s.from_ = {k: ck['meta']['run'][f'{k}_from'] for k in ('arch', 'epochs', 'bs', 'lr') if f'{k}_from' in ck['meta']['run']}
+    if ck: s.from_ = {k: ck['meta']['run'][f'{k}_from'] for k in ('arch', 'epochs', 'bs', 'lr', 'stain') if f'{k}_from' in ck['meta']['run']}
     if s.arch not in AUTO_ARCHS: check_arch(s.arch)
     return s
 
@@ -407,11 +421,12 @@ def choose_arch(
 # %% ../nbs/02e_train.ipynb #76583217
 def choose_budget(
     s:RunSettings,   # from `run_settings`, its arch chosen
-)->RunSettings:      # `s`, with `pre` (`resolve_pretrained`), `epochs` and `bs` settled
-    "Whether the run starts from ImageNet weights, and so its default epochs and batch size"
+)->RunSettings:      # `s`, with `pre` (`resolve_pretrained`), `epochs`, `bs` and `stain` settled
+    "Whether the run starts from ImageNet weights, and so its default epochs, batch size and stain jitter"
     s.pre = on_main(resolve_pretrained, s.arch, s.pretrained, s.weights_url)
     s.epochs, f = default_epochs(s.epochs, s.pre['used']); s.from_.setdefault('epochs', f)
     s.bs, f = default_bs(s.bs, s.pre['used']); s.from_.setdefault('bs', f)   # `train_dls` checks that a batch fits the data
+    s.stain, f = default_stain(s.stain, s.pre['used']); s.from_.setdefault('stain', f)
     return s
 
 # %% ../nbs/02e_train.ipynb #1cc0a7ca
@@ -465,7 +480,7 @@ def run_meta(
     run = dict(arch=s.arch, epochs=s.epochs, bs=s.bs, lr=s.lr, stain=s.stain, seed=s.seed, patience=s.patience, keep_best=s.keep_best,
                precision=s.precision, workers=s.workers, processes=max(1, num_distrib()), recipe=s.recipe)
     if s.stain_norm: run['stain_norm'] = s.stain_norm
-    run |= {f'{k}_from': s.from_[k] for k in ('arch', 'epochs', 'bs', 'lr')}
+    run |= {f'{k}_from': s.from_[k] for k in ('arch', 'epochs', 'bs', 'lr', 'stain') if k in s.from_}
     if s.recipe: run['recipe_settings'] = s.recipe_values   # the recipe's values, or the explicit ones that won over them
     if s.ck: run['resumed_after_epoch'] = s.ck['epochs_done']
     return dict(data=dls.pcam_data, run=run, pretrained=s.pre)

@@ -90,7 +90,7 @@ class StainNorm(Transform):
     def encodes(self, x:TensorImage): return reinhard(x)
 
 # %% ../../nbs/01b_data.block.ipynb #ae87f39f
-STAIN = 0.05   # `HEDJitter` strength of the defaults: each stain scaled by U(1-0.05, 1+0.05), shifted by U(-0.02, 0.02)
+STAIN = 0.05   # `HEDJitter` strength here and from scratch: each stain scaled by U(0.95, 1.05), shifted by U(-0.02, 0.02); ImageNet starts train at `train.PRETRAINED_STAIN`
 
 def pcam_batch_tfms(
     aug:bool=True,           # D4 + HED stain jitter on the training set
