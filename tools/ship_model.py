@@ -5,7 +5,7 @@
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --run DIR   # pack a finished `pcam_train --folds 3 --tta --seed 0` run
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --recalibrate   # fit calibration and operating points again
 
-The recipe is pcam_nb's default (EfficientNet-Lite0 from ImageNet weights, 20 epochs at 2e-3, batch 32) trained by
+The recipe is pcam_nb's default (EfficientNet-Lite0 from ImageNet weights, 20 epochs at 2e-3, batch 32, stain jitter 0.3) trained by
 `pcam_train --folds 3 --tta --seed 0`: three fold models, each validated on the third of the patches it never saw, every
 fold ending at its last epoch (nothing chosen on those patches), so their out-of-fold AUC is an honest estimate and the
 threshold is chosen on those out-of-fold predictions. The three fold models ship as one ensemble (their P averaged).
@@ -28,7 +28,7 @@ from pcam_nb.data.readers import read_pcam
 from pcam_nb.predict import predict_source, predict_images
 
 ABOUT = ("EfficientNet-Lite0 from ImageNet weights, trained with pcam_nb's default recipe (20 epochs of one-cycle at 2e-3, batch 32, "
-         "flips, rotations and stain jitter) on 4,000 labelled patches of Kaggle's Histopathologic Cancer Detection data; "
+         "flips, rotations and stain jitter of up to 30 %) on 4,000 labelled patches of Kaggle's Histopathologic Cancer Detection data; "
          "three models of a 3-fold cross-validation (seed 0), each trained on 2,667 of the patches, averaged.")
 USE = "For research and teaching, not for diagnosis. P(tumour) is for the centre 32x32 px of a 96x96 patch at PCam's scale (10x, about 0.97 um/px)."
 
@@ -63,7 +63,9 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
             (tmp/m/'model.json').write_text(json.dumps(info, indent=1))
         meta = {k: v for k, v in top.items() if k in ('cv', 'data', 'run', 'pretrained', 'threshold_from')}
         meta['data'] = dict(meta['data'], path=data.name)
-        save_ensemble(tmp, members, meta | dict(about=ABOUT, intended_use=USE), threshold=top['threshold'])
+        cal = top.get('calibration', {})   # a run calibrated by train_cv: its threshold is on calibrated P; the raw one is packed (and mapped again by `recalibrate`)
+        meta['threshold_from'] = cal.get('threshold_from_raw', meta.get('threshold_from'))
+        save_ensemble(tmp, members, meta | dict(about=ABOUT, intended_use=USE), threshold=cal.get('threshold_raw', top['threshold']))
         # float16 against float32: P on every patch of the sample and on the test patches
         m32, _ = load_model(run); m16, i16 = load_model(tmp)
         src = read_pcam(data)
