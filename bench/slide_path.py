@@ -10,14 +10,11 @@ prints the AUC drop (mean over the folds, and the worst fold) and the 95th perce
 PCAM_THREADS sets torch's threads (default 2). Name the CPU with any timing (lscpu).
 """
 import io, os, sys
-from pathlib import Path
 import numpy as np, pandas as pd, torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
-from pcam_nb.core import sample_path
-from pcam_nb.data.readers import read_kaggle, FilePatches
 from pcam_nb.evaluate import _read_batch, _views, model_p
-from pcam_nb.modelfile import load_model, onnx_model, shipped_model
+from stain_shift import held_out_folds   # this folder's: the fold models and the patches each never saw
 
 PATHS = {   # name: (JPEG quality or 0, where: '40x', '40x+10x' or '10x'); None: the patch as it is
     'none': None, '40x and back, no JPEG': (0, '40x'), 'JPEG 90 at 40x': (90, '40x'), 'JPEG 70 at 40x': (70, '40x'),
@@ -36,19 +33,14 @@ def via_slide(a, q, where):
 
 def main(model=None):
     torch.set_num_threads(int(os.environ.get('PCAM_THREADS', 2)))
-    ship = Path(model) if model else shipped_model(); top = load_model(ship)[1]
-    oof = pd.read_csv(ship/'oof_predictions.csv', dtype={'id': str})
-    kg = read_kaggle(sample_path()); files = dict(zip(kg.ids, kg.files)); rows = []
-    for f in sorted(oof.fold.unique()):
-        m, info = load_model(ship/f'fold-{f}', fuse=True); info = dict(info, calibration=top.get('calibration'))
-        eng = onnx_model(m, info) or m
-        part = oof[oof.fold == f]; src = FilePatches([files[i] for i in part.id], part.label.values, list(part.id))
+    rows = []
+    for f, eng, info, src in held_out_folds(model):
         P = {k: [] for k in PATHS}
         for s in range(0, len(src), 256):
             x, _ = _read_batch(src, list(range(s, min(s + 256, len(src)))))
             for k, v in PATHS.items():
                 P[k].append(model_p(_views(eng, info, x if v is None else np.stack([via_slide(a, *v) for a in x]), False), info))
-        P = {k: np.concatenate(v) for k, v in P.items()}; y = part.label.values; a0 = roc_auc_score(y, P['none'])
+        P = {k: np.concatenate(v) for k, v in P.items()}; y = np.asarray(src.labels); a0 = roc_auc_score(y, P['none'])
         rows += [dict(fold=f, path=k, auc_drop=a0 - roc_auc_score(y, P[k]), dp_p95=np.quantile(abs(P[k] - P['none']), .95)) for k in PATHS]
         print(f"fold {f} done", file=sys.stderr, flush=True)
     g = pd.DataFrame(rows).groupby('path', sort=False)
