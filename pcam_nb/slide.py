@@ -12,13 +12,17 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
+from .metrics import calibrate, logit, pick_threshold
 from .modelfile import load_model
 from .predict import _views, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'TILE_COLUMNS', 'TTA_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide',
-           'thumbnail', 'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'tumour_regions',
-           'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli']
+__all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET',
+           'SLIDE_FALLBACK', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'TTA_COLUMNS', 'REGION_COLUMNS', 'SLIDES_COLUMNS',
+           'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail', 'tissue_mask', 'window_grid',
+           'tissue_fraction', 'read_windows', 'size_class', 'p_grid', 'square_scores', 'tumour_regions',
+           'mosaic_layout', 'mosaic_scores', 'slide_presets', 'resolve_slide_threshold', 'score_slide', 'slide_heatmap',
+           'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli', 'oof_p']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -235,6 +239,46 @@ def read_windows(
             s.reopen()
     return out, errs
 
+# %% ../nbs/03c_slide.ipynb #437da580
+LESION_PX = 2*PATCH_SZ   # side of the smallest lesion the slide score looks for, in pixels at PCam's scale (2x2 patches, 0.19 mm)
+MERGE_PX = 64             # regions at most this far apart (pixels at PCam's scale, 62 um) are one lesion: at stride 32, the pieces of a lesion's ragged edge
+P_FLOOR = 1e-4           # P is held to [P_FLOOR, 1 - P_FLOOR] before logits are averaged; glass and unreadable windows count as P_FLOOR
+SIZE_CLASSES = (('ITC', 0.2), ('micrometastasis', 2.0), ('macrometastasis', np.inf))   # (class, upper bound of the largest diameter in mm)
+
+# %% ../nbs/03c_slide.ipynb #297a3ee2
+def size_class(
+    diameter:float,   # a lesion's largest diameter in mm
+)->str:               # 'ITC', 'micrometastasis' or 'macrometastasis'
+    "A lymph-node metastasis's class by its largest diameter (`SIZE_CLASSES`)"
+    return next(n for n, up in SIZE_CLASSES if diameter < up)
+
+# %% ../nbs/03c_slide.ipynb #7217de18
+def p_grid(
+    tiles:pd.DataFrame,   # scored windows (tiles.csv)
+)->np.ndarray:            # rows x cols of the grid, P per window, NaN where not scored
+    "The windows' P on their grid"
+    g = tiles.dropna(subset=['p'])
+    if not len(g): return np.full((0, 0), np.nan, np.float32)
+    P = np.full((int(g.row.max()) + 1, int(g.col.max()) + 1), np.nan, np.float32)
+    P[g.row.values.astype(int), g.col.values.astype(int)] = g.p.values
+    return P
+
+# %% ../nbs/03c_slide.ipynb #f887b60e
+def square_scores(
+    P:np.ndarray,   # P per window on the grid (`p_grid`), NaN where not scored
+    stride:int,     # the grid's step at PCam's scale
+)->np.ndarray:      # per window, the P of the best square of side `LESION_PX` that holds it
+    "Each window's best square: of the squares of windows `LESION_PX` a side that hold it, the highest mean logit, as a P"
+    n = max(1, round(LESION_PX/stride))   # windows per side of a square
+    if not P.size: return np.zeros(P.shape)
+    L = logit(np.clip(np.nan_to_num(P.astype(np.float64), nan=P_FLOOR), P_FLOOR, 1 - P_FLOOR))
+    R, C = L.shape
+    L = np.pad(L, ((0, max(0, n - R)), (0, max(0, n - C))), constant_values=logit(P_FLOOR))   # a grid smaller than a square: glass around
+    B = np.lib.stride_tricks.sliding_window_view(L, (n, n)).mean((-2, -1))   # each square's mean logit, at its top-left window
+    B = np.pad(B, ((n - 1, n - 1), (n - 1, n - 1)), constant_values=-np.inf)
+    M = np.lib.stride_tricks.sliding_window_view(B, (n, n)).max((-2, -1))   # the best square holding each window
+    return (1/(1 + np.exp(-M)))[:R, :C]
+
 # %% ../nbs/03c_slide.ipynb #8901847d
 def _rings(cells:np.ndarray)->list:
     "Boundary rings of a 4-connected set of grid squares (bool array): lists of (x, y) corners, the outer ring first, then holes"
@@ -265,32 +309,122 @@ def _rings(cells:np.ndarray)->list:
     area = lambda r: sum(x0*y1 - x1*y0 for (x0, y0), (x1, y1) in zip(r, r[1:] + r[:1]))/2
     return sorted(rings, key=area, reverse=True)   # the outer ring (positive in image coordinates) first
 
-# %% ../nbs/03c_slide.ipynb #dab4194d
+# %% ../nbs/03c_slide.ipynb #3eeb6f4c
+def _region(m, P, S, stride, k, i)->dict:
+    "One region (a bool mask on the grid, one or more pieces) as a GeoJSON Feature: its outline, P, best square, size and class"
+    ps, (rr, cc) = P[m], np.nonzero(m); j = int(np.argmax(ps))
+    off, u = PATCH_SZ/2 - stride/2, PCAM_MPP/1000   # a square's corner from its window's corner; mm per PCam pixel
+    from scipy import ndimage
+    lab, n = ndimage.label(m)
+    pieces = [_rings(lab == j) for j in range(1, n + 1)]   # each piece's outer ring and holes
+    c = np.concatenate([np.array(r[0], float) for r in pieces])*stride
+    d = float(np.sqrt(((c[:, None] - c[None])**2).sum(-1)).max())*u   # the largest diameter: the farthest two corners
+    pr = dict(max_p=float(ps.max()), mean_p=float(ps.mean()), score=float(S[m].max()), windows=int(m.sum()), area_mm2=float(m.sum()*(stride*u)**2),
+              diameter_mm=round(d, 4), size_class=size_class(d), row=int(rr[j]), col=int(cc[j]),
+              x=round((cc[j]*stride + PATCH_SZ/2)*k, 1), y=round((rr[j]*stride + PATCH_SZ/2)*k, 1))   # the peak window's centre, level-0 pixels
+    geo = [[[[round((off + x*stride)*k, 1), round((off + y*stride)*k, 1)] for x, y in r + r[:1]] for r in rings] for rings in pieces]
+    geometry = dict(type='Polygon', coordinates=geo[0]) if n == 1 else dict(type='MultiPolygon', coordinates=geo)
+    return dict(type='Feature', geometry=geometry,
+                properties=dict(objectType='annotation', name=f'tumour region {i}', classification=dict(name='Tumor', color=[200, 0, 0]), **pr,
+                                measurements={'max P': pr['max_p'], 'mean P': pr['mean_p'], 'score': pr['score'], 'diameter mm': pr['diameter_mm']}))
+
+# %% ../nbs/03c_slide.ipynb #481df1e8
 def tumour_regions(
     grid:pd.DataFrame,    # the scored windows: row, col, p (`score_slide`'s tiles)
-    threshold:float,      # P at or above it is tumour
+    threshold:float,      # P at or above it is tumour: the windows regions are made of
     stride:int,           # the grid's step in pixels at PCam's scale
     k:float,              # level-0 pixels per PCam pixel
+    min_score:float=0.0,  # keep the regions whose best square (`square_scores`) reaches it: at the slide threshold, the lesions
 )->dict:                  # a GeoJSON FeatureCollection, in level-0 pixels
-    "The windows at or above `threshold`, joined into regions (each window stands for the stride x stride square around its centre): polygons QuPath imports as annotations"
+    "The windows at or above `threshold` joined into regions (pieces at most `MERGE_PX` apart joined), each with its best square, largest diameter and size class: polygons QuPath imports"
     from scipy import ndimage
-    g = grid.dropna(subset=['p'])
-    pos = g[g.p >= threshold]
-    feats = []
-    if len(pos):
-        R, C = int(g.row.max()) + 1, int(g.col.max()) + 1
-        P = np.full((R, C), np.nan); P[g.row.values, g.col.values] = g.p.values
-        lab, n = ndimage.label(np.nan_to_num(P, nan=-1) >= threshold)
-        off = PATCH_SZ/2 - stride/2   # a square's corner, from its window's corner
-        for i in range(1, n + 1):
-            m = lab == i; ps = P[m]
-            rings = [[[round((off + x*stride)*k, 1), round((off + y*stride)*k, 1)] for x, y in r + r[:1]] for r in _rings(m)]
-            feats.append(dict(type='Feature', geometry=dict(type='Polygon', coordinates=rings),
-                              properties=dict(objectType='annotation', name=f'tumour region {i}', classification=dict(name='Tumor', color=[200, 0, 0]),
-                                              max_p=float(ps.max()), mean_p=float(ps.mean()), windows=int(m.sum()),
-                                              area_mm2=float(m.sum()*(stride*PCAM_MPP/1000)**2),
-                                              measurements={'max P': float(ps.max()), 'mean P': float(ps.mean())})))
-    return dict(type='FeatureCollection', features=feats)
+    P, feats = p_grid(grid), []
+    if P.size:
+        S = square_scores(P, stride)
+        pos = np.nan_to_num(P, nan=-1) >= threshold
+        w = 1 + int(MERGE_PX//stride)   # a gap of fewer than w windows joins two pieces into one region
+        near = ndimage.binary_closing(np.pad(pos, w), np.ones((w, w)))[w:-w, w:-w] if w > 1 else pos   # padded: closing erodes at the grid's edge
+        lab, n = ndimage.label(pos | near)
+        feats = [_region(pos & (lab == i), P, S, stride, k, i) for i in range(1, n + 1)]
+    return dict(type='FeatureCollection', features=[f for f in feats if f['properties']['score'] >= min_score])
+
+# %% ../nbs/03c_slide.ipynb #81317397
+def mosaic_layout(
+    neg:np.ndarray,            # indices of label-0 patches to draw from
+    pos:np.ndarray|None,       # indices of label-1 patches for the lesions; None: a slide without tumour
+    rng:np.random.Generator,   # the draw
+    blocks:tuple=(1, 3),       # tissue blocks per slide, glass between (inclusive range)
+    side:tuple=(6, 14),        # a block's sides, in patches
+    lesion:tuple=(2, 5),       # a lesion's side, in patches
+    n_lesions:tuple=(1, 2),    # lesions per slide with tumour
+)->tuple:                      # (grid of patch indices, -1 for glass; lesions as (row, col, side) in the grid)
+    "A mosaic slide's layout: blocks of patches drawn without replacement, one glass patch around and between them"
+    bs = [tuple(rng.integers(side[0], side[1] + 1, 2)) for _ in range(rng.integers(blocks[0], blocks[1] + 1))]
+    G = np.full((sum(r for r, _ in bs) + len(bs) + 1, max(c for _, c in bs) + 2), -1)
+    n = sum(r*c for r, c in bs)
+    if n > len(neg): raise ValueError(f"a slide of {n} patches drawn from {len(neg)} label-0 patches: give more patches or smaller blocks (side)")
+    tissue = rng.choice(neg, n, replace=False); y, at, les = 1, 0, []
+    for r, c in bs: G[y:y + r, 1:1 + c] = tissue[at:at + r*c].reshape(r, c); at += r*c; les.append((y, 1, r, c)); y += r + 1
+    if pos is None: return G, []
+    out = []
+    for b in rng.choice(len(bs), rng.integers(n_lesions[0], n_lesions[1] + 1)):
+        y0, x0, r, c = les[b]; a = int(min(rng.integers(lesion[0], lesion[1] + 1), r, c))
+        ry, rx = y0 + int(rng.integers(0, r - a + 1)), x0 + int(rng.integers(0, c - a + 1))
+        if any(ry <= oy + oa and oy <= ry + a and rx <= ox + oa and ox <= rx + a for oy, ox, oa in out): continue   # lesions neither overlap nor touch (touching, they are one)
+        G[ry:ry + a, rx:rx + a] = rng.choice(pos, a*a, replace=False).reshape(a, a); out.append((int(ry), int(rx), a))
+    return G, out
+
+# %% ../nbs/03c_slide.ipynb #825a1f26
+SLIDE_PRESETS = {'screening': 'sensitivity 0.999', 'balanced': "Youden's J", 'confirmatory': 'specificity 0.999'}   # the slide-level operating points
+DEFAULT_SLIDE_PRESET = 'confirmatory'   # the call's default: a false "tumour" on a whole slide is what users noticed first (issue 31)
+SLIDE_FALLBACK = 0.8   # the slide threshold of a model without measured slide operating points (about the shipped model's confirmatory point)
+MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # the mosaics presets are chosen on: about 360 tissue windows (issue 31's example slide had 345)
+
+# %% ../nbs/03c_slide.ipynb #2258e378
+def mosaic_scores(
+    p:np.ndarray,           # P of every patch (out of fold: each scored by a model that never saw it)
+    y:np.ndarray,           # their labels, 0/1
+    n:int=2000,             # slides of each kind
+    seed:int=0,             # the draw
+    **kwargs,               # for `mosaic_layout`
+)->pd.DataFrame:            # one row per slide: label (1: with lesions), score (`square_scores` at stride 96), max_p, windows
+    "Slide scores of mosaics at stride 96, straight from patches' P (each window one patch): thousands of slides in seconds"
+    rng, p, y = np.random.default_rng(seed), np.asarray(p, np.float64), np.asarray(y).astype(int)
+    neg, pos, rows = np.flatnonzero(y == 0), np.flatnonzero(y == 1), []
+    for lab in (0, 1):
+        for _ in range(n):
+            G, _ = mosaic_layout(neg, pos if lab else None, rng, **kwargs)
+            P = np.where(G >= 0, p[np.maximum(G, 0)], np.nan)
+            rows.append(dict(label=lab, score=float(square_scores(P, PATCH_SZ).max()), max_p=float(np.nanmax(P)), windows=int((G >= 0).sum())))
+    return pd.DataFrame(rows)
+
+# %% ../nbs/03c_slide.ipynb #4d5d7894
+def slide_presets(
+    scores:pd.DataFrame,   # label and score of slides that chose nothing else (`mosaic_scores`)
+)->dict:                   # {preset: threshold} (`SLIDE_PRESETS`)
+    "The slide thresholds of the presets, chosen on `scores`"
+    y, s = scores.label.values, scores.score.values
+    return dict(screening=pick_threshold(y, s, sensitivity=0.999), balanced=pick_threshold(y, s), confirmatory=pick_threshold(y, s, specificity=0.999))
+
+# %% ../nbs/03c_slide.ipynb #2be07f3d
+def resolve_slide_threshold(
+    info:dict,                      # the model's model.json
+    threshold:str|float|None=None,  # a number, a preset (`SLIDE_PRESETS`), or None: the model's default
+)->dict:                            # threshold, preset, from (what chose it), sensitivity and specificity expected (None where unmeasured)
+    "The slide threshold of a call, and what it is expected to cost"
+    sc = info.get('slide_call')
+    if threshold is not None and not isinstance(threshold, str) or (isinstance(threshold, str) and threshold not in SLIDE_PRESETS):
+        try: t = float(threshold)
+        except ValueError: raise ValueError(f"--slide-threshold {threshold}: give a number or one of {', '.join(SLIDE_PRESETS)}") from None
+        if not 0 <= t <= 1: raise ValueError(f"--slide-threshold {threshold}: the slide score is a P, between 0 and 1")
+        return dict(threshold=t, preset=None, source='given', sensitivity=None, specificity=None)
+    if not sc:
+        if threshold is not None: raise ValueError(f"--slide-threshold {threshold}: this model has no slide operating points (pcam_nb measures them for the shipped model); give a number")
+        return dict(threshold=SLIDE_FALLBACK, preset=None, sensitivity=None, specificity=None,
+                    source="pcam_nb's fallback (the shipped model's confirmatory point): this model's slide call is unmeasured")
+    name = threshold or sc['default']
+    pr = sc['presets'][name]
+    return dict(threshold=pr['threshold'], preset=name, source=f"{name} ({SLIDE_PRESETS[name]}) on {sc['chosen_on']}", sensitivity=pr.get('sensitivity'), specificity=pr.get('specificity'))
 
 # %% ../nbs/03c_slide.ipynb #cce45bba
 TILE_COLUMNS = ('x', 'y', 'w', 'h', 'p', 'tissue', 'status', 'row', 'col')   # tiles.csv: the window in level-0 pixels, its P and tissue share, and where it sits in the grid
@@ -329,7 +463,8 @@ def score_slide(
     out:str|Path,            # the run's folder: tiles.csv as it goes, then the pictures, regions and summary
     stride:int=PATCH_SZ,     # step between windows at PCam's scale (32: a P for every 32x32 square; 96: 9 times fewer windows)
     tta:bool=False,          # average over the 8 dihedral views
-    threshold:float|None=None,  # P at or above it is tumour (regions, the slide's call); None: the model's
+    threshold:float|None=None,  # P at or above it is tumour (the windows regions are made of); None: the model's
+    slide_threshold:str|float|None=None,  # the slide call's threshold on the score: a number or a preset (`SLIDE_PRESETS`); None: the model's default
     min_tissue:float=0.05,   # score a window when at least this share of it is tissue
     bs:int=EVAL_BS,          # windows per batch
     precision:str='fp32',    # 'fp32', 'bf16' or 'auto'
@@ -337,8 +472,9 @@ def score_slide(
     show:bool=True,          # progress bar
     progress=None,           # optional `f(batches done, batches)`, called after each batch (the panel's progress bar)
 )->pd.DataFrame:             # every scored window (tiles.csv)
-    "Score every tissue window of a slide, appending to tiles.csv batch by batch: a killed run loses at most one batch, and running again continues it"
+    "Score every tissue window of a slide (tiles.csv, appended batch by batch: a killed run continues), then its score, call and lesions"
     t0 = time.time()
+    resolve_slide_threshold(info, slide_threshold)   # a bad threshold stops the run before any work
     s = slide if isinstance(slide, Slide) else Slide(slide, mpp)
     out = Path(out); out.mkdir(parents=True, exist_ok=True)
     key = _run_key(s, stride, tta, min_tissue, info)
@@ -367,7 +503,8 @@ def score_slide(
             if progress is not None: progress(b + 1, nb)
     tiles = _tiles_done(f)
     thr_p = info['threshold'] if threshold is None else float(threshold)
-    write_outputs(s, out, tiles, grid, thumb, mask, md, dict(stride=stride, tta=tta, threshold=thr_p, min_tissue=min_tissue, saturation=thr, level=level, level_mpp=lmpp, factor=factor,
+    st = resolve_slide_threshold(info, slide_threshold)
+    write_outputs(s, out, tiles, grid, thumb, mask, md, dict(stride=stride, tta=tta, threshold=thr_p, slide_threshold=st, min_tissue=min_tissue, saturation=thr, level=level, level_mpp=lmpp, factor=factor,
                   seconds=time.time() - t0, scored_now=len(todo)))
     return tiles
 
@@ -384,10 +521,10 @@ def slide_heatmap(
     down:float,            # level-0 pixels per thumbnail pixel
     stride:int,            # the grid's step at PCam's scale
     k:float,               # level-0 pixels per PCam pixel
-    regions:dict|None=None,# `tumour_regions`' GeoJSON: outlined
+    regions:dict|None=None,# `tumour_regions`' GeoJSON: outlined and labelled
     title:str='',          # above the picture
 ):                         # a matplotlib Figure
-    "P(tumour) over the thumbnail (each window's stride x stride square around its centre), with a colour bar, the tissue outline and the tumour regions"
+    "P(tumour) over the thumbnail (each window's stride x stride square around its centre), with a colour bar, the tissue outline and the lesions"
     from matplotlib.figure import Figure
     g = tiles.dropna(subset=['p'])
     R, C = (int(g.row.max()) + 1, int(g.col.max()) + 1) if len(g) else (1, 1)
@@ -400,20 +537,33 @@ def slide_heatmap(
                    extent=(off, off + C*cell, off + R*cell, off))
     ax.contour(np.arange(W) + 0.5, np.arange(H) + 0.5, mask, levels=[0.5], colors=['#00a0ff'], linewidths=0.6)   # the tissue's outline
     for f in (regions or {}).get('features', []):
-        for r in f['geometry']['coordinates']: ax.plot(*(np.array(r)/down).T, c='lime', lw=1)
+        g = f['geometry']; polys = [g['coordinates']] if g['type'] == 'Polygon' else g['coordinates']
+        for r in (r for p in polys for r in p): ax.plot(*(np.array(r)/down).T, c='lime', lw=1)
+        pr, r0 = f['properties'], np.concatenate([np.array(p[0]) for p in polys])/down
+        ax.annotate(f"{pr['name'].split()[-1]}: {pr['size_class']}, {pr['diameter_mm']:.2f} mm", (r0[:, 0].min(), r0[:, 1].min()), xytext=(0, 3),
+                    textcoords='offset points', color='lime', fontsize=7, va='bottom')   # each lesion labelled with its size
     ax.set_xlim(0, W); ax.set_ylim(H, 0)
     fig.colorbar(im, ax=ax, fraction=0.03, label='P(tumour)')
     return fig
 
-# %% ../nbs/03c_slide.ipynb #0b0f8eee
+# %% ../nbs/03c_slide.ipynb #abf5506a
+REGION_COLUMNS = ('name', 'score', 'max_p', 'mean_p', 'windows', 'area_mm2', 'diameter_mm', 'size_class', 'x', 'y', 'lesion')   # regions.csv: every candidate region, the lesions marked
+
+# %% ../nbs/03c_slide.ipynb #57d89f99
 def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thumb, mask, down:float, run:dict)->dict:
-    "heatmap.png, mask.png, thumbnail.jpg, tumour.geojson and summary.json of a scored slide (each atomically; summary.json last: it marks the run finished)"
-    k, thr, stride = PCAM_MPP/s.mpp, run['threshold'], run['stride']
+    "heatmap.png, mask.png, thumbnail.jpg, tumour.geojson, regions.csv and summary.json of a scored slide (each atomically; summary.json last: it marks the run finished)"
+    k, thr, stride, st = PCAM_MPP/s.mpp, run['threshold'], run['stride'], run['slide_threshold']
     with atomic_path(out/'mask.png', overwrite=True) as p: Image.fromarray((mask*255).astype(np.uint8)).save(p, format='PNG')
     with atomic_path(out/'thumbnail.jpg', overwrite=True) as p: Image.fromarray(thumb).save(p, format='JPEG', quality=90)   # the slide view's picture
-    gj = tumour_regions(tiles, thr, stride, k)
-    _png(slide_heatmap(thumb, tiles, mask, down, stride, k, gj, f"{s.path.name}: P(tumour), stride {stride} px at 10x; tumour regions (green) at P >= {thr:.3f}"), out/'heatmap.png')
+    P = p_grid(tiles); score = float(square_scores(P, stride).max()) if P.size else P_FLOOR
+    cand = tumour_regions(tiles, min(thr, st['threshold']), stride, k)['features']
+    les = [f for f in cand if f['properties']['score'] >= st['threshold']]
+    gj = dict(type='FeatureCollection', features=les)
+    title = f"{s.path.name}: P(tumour), stride {stride} px at 10x; score {score:.3f}, call {'tumour' if les else 'no tumour'} (slide threshold {st['threshold']:.3f})"
+    _png(slide_heatmap(thumb, tiles, mask, down, stride, k, gj, title), out/'heatmap.png')
     with atomic_path(out/'tumour.geojson', overwrite=True) as p: p.write_text(json.dumps(gj))
+    reg = pd.DataFrame([{c: f['properties'][c] for c in REGION_COLUMNS[:-1]} | dict(lesion=f in les) for f in cand], columns=list(REGION_COLUMNS))
+    with atomic_path(out/'regions.csv', overwrite=True) as p: reg.to_csv(p, index=False, float_format='%.6g')
     ok = tiles[tiles.status == 'ok']
     n_pos = int((ok.p >= thr).sum())
     summ = dict(slide=s.path.name, backend=s.backend, level0_size=list(s.dims[0]), level0_mpp=s.mpp, mpp_from=s.mpp_from,
@@ -421,9 +571,11 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 thumbnail_down=down, windows_in_grid=len(grid), windows_scored=len(ok), windows_unreadable=int((tiles.status != 'ok').sum()),
                 windows_skipped_glass=int((grid.tissue < run['min_tissue']).sum()), min_tissue=run['min_tissue'], tissue_saturation_threshold=run['saturation'],
                 seconds=round(run['seconds'], 1), windows_per_s=round(run['scored_now']/max(run['seconds'], 1e-9), 1),
-                max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos,
-                tumour_area_mm2=round(n_pos*(stride*PCAM_MPP/1000)**2, 4), tumour_regions=len(gj['features']),
-                call='tumour' if n_pos else 'normal')
+                max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos, tumour_area_mm2=round(n_pos*(stride*PCAM_MPP/1000)**2, 4),
+                score=round(score, 6), call='tumour' if score >= st['threshold'] else 'no tumour', slide_threshold=st['threshold'], slide_preset=st['preset'],
+                slide_threshold_from=st['source'], expected_sensitivity=st['sensitivity'], expected_specificity=st['specificity'],
+                lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
+                candidate_regions=len(cand))
     if 'refer' in ok: summ['windows_referred'] = int((ok.refer == True).sum())   # with TTA: windows above the model's referral cut
     with atomic_path(out/'summary.json', overwrite=True) as p: p.write_text(json.dumps(summ, indent=1))
     return summ
@@ -442,6 +594,19 @@ def _rank()->tuple:
     "(rank, world size) of this process under torchrun / accelerate launch (their environment), else (0, 1)"
     return int(os.environ.get('RANK', 0)), max(1, int(os.environ.get('WORLD_SIZE', 1)))
 
+# %% ../nbs/03c_slide.ipynb #79c4d929
+SLIDES_COLUMNS = ('slide', 'call', 'score', 'lesions', 'largest', 'max_p', 'windows_scored', 'windows_unreadable', 'seconds')   # slides.csv: a line per slide
+
+def _finished(d:Path)->bool:
+    "A slide's run is finished: its summary.json is there, with the slide call (a summary of pcam_nb before the call: its outputs are rewritten)"
+    return (d/'summary.json').is_file() and 'score' in json.loads((d/'summary.json').read_text())
+
+def _slide_row(sm:dict)->dict:
+    "A slide's line in slides.csv: its call, score, lesions and largest lesion"
+    big = max(sm.get('lesions', []), key=lambda l: l['diameter_mm'], default=None)
+    return {c: sm.get(c) for c in SLIDES_COLUMNS} | dict(lesions=len(sm.get('lesions', [])), score=round(sm['score'], 4),
+            largest=f"{big['size_class']} {big['diameter_mm']:.2f} mm" if big else '', max_p=None if sm['max_p'] is None else round(sm['max_p'], 4))
+
 # %% ../nbs/03c_slide.ipynb #3e95eac1
 def score_slides(
     model:torch.nn.Module,   # a pcam_nb model in eval mode
@@ -449,14 +614,14 @@ def score_slides(
     folder:str|Path,         # a folder of slides
     out:str|Path,            # one output folder per slide inside it (named after the slide), and slides.csv
     show:bool=True,          # progress bars
-    **kwargs,                # for `score_slide` (stride, tta, threshold, min_tissue, bs, precision, mpp)
-)->pd.DataFrame:             # one row per slide: its summary, or the error that stopped it
+    **kwargs,                # for `score_slide` (stride, tta, threshold, slide_threshold, min_tissue, bs, precision, mpp)
+)->pd.DataFrame:             # one row per slide (`SLIDES_COLUMNS`), or the error that stopped it
     "Score every slide of a folder; finished ones (summary.json) are skipped, a bad slide is reported and the rest go on; under torchrun each process takes its share"
     out, (rank, world) = Path(out), _rank()
     files = slide_files(folder)
     for f in files[rank::world]:
         d = out/f.stem
-        if (d/'summary.json').is_file(): continue
+        if _finished(d): continue
         try: score_slide(model, info, f, d, show=show, **kwargs)
         except (SlideError, OSError, ValueError) as e:
             d.mkdir(parents=True, exist_ok=True)
@@ -465,7 +630,7 @@ def score_slides(
     rows = []
     for f in files:
         d = out/f.stem
-        if (d/'summary.json').is_file(): rows.append(json.loads((d/'summary.json').read_text()))
+        if _finished(d): rows.append(_slide_row(json.loads((d/'summary.json').read_text())))
         else: rows.append(dict(slide=f.name, error=(d/'error.txt').read_text() if (d/'error.txt').is_file() else 'not scored yet (another process has it)'))
     tab = pd.DataFrame(rows)
     with atomic_path(out/'slides.csv', overwrite=True) as p: tab.to_csv(p, index=False)
@@ -479,7 +644,8 @@ def _slide_cmd(
     model:str|None=None,        # model folder (single or ensemble); default: the model that ships with pcam_nb
     stride:int=PATCH_SZ,        # step between windows in pixels at PCam's scale: 32 gives every 32x32 square its own P, 96 is 9 times faster
     tta:bool=False,             # average over the 8 dihedral views (8 times the work); tiles.csv then also has each window's uncertainty and referral
-    threshold:str|None=None,    # P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's presets); default: the model's
+    threshold:str|None=None,    # a window's P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's patch presets); default: the model's
+    slide_threshold:str|None=None,  # the slide call's threshold on the slide score: a number, or screening, balanced, confirmatory (slide presets); default: the model's
     mpp:float|None=None,        # level 0's microns per pixel, for a slide that does not say
     min_tissue:float=0.05,      # score a window when at least this share of it is tissue
     precision:str='fp32',       # 'fp32', 'bf16' or 'auto' (bf16 where the hardware has it)
@@ -493,22 +659,35 @@ def _slide_cmd(
     m, info = load_model(model, pick_device(device), fuse=True)
     m, used = pick_engine(m, info, engine, precision)
     if used == 'onnx': precision = 'fp32'
-    kw = dict(stride=stride, tta=tta, threshold=resolve_threshold(info, threshold)[0], mpp=mpp, min_tissue=min_tissue, precision=precision, bs=bs)
+    kw = dict(stride=stride, tta=tta, threshold=resolve_threshold(info, threshold)[0], slide_threshold=slide_threshold, mpp=mpp, min_tissue=min_tissue, precision=precision, bs=bs)
     show = not quiet and bars_wanted()
     if slides is not None:
         tab = score_slides(m, info, slides, out, show=show, **kw)
-        if _rank()[0] == 0: print(tab.to_string(index=False, max_colwidth=40))
+        if _rank()[0] == 0: print(tab.to_string(index=False, max_colwidth=30, na_rep='') + f"\npcam_slide: {len(tab)} slides; a folder per slide in {out}, this table in {Path(out)/'slides.csv'}")
         return tab
     score_slide(m, info, slide, out, show=show, **kw)
     sm = json.loads((Path(out)/'summary.json').read_text())
     if not sm['windows_in_grid'] - sm['windows_skipped_glass']:
         print(f"pcam_slide: {slide}: no tissue found (every window is glass at --min-tissue {min_tissue}): check that this is the slide meant, or lower --min-tissue", file=sys.stderr)
     print(f"pcam_slide: {sm['slide']}: {sm['windows_scored']} windows scored ({sm['windows_skipped_glass']} of glass skipped, {sm['windows_unreadable']} unreadable) "
-          f"in {sm['seconds']:.0f} s; largest P {sm['max_p'] if sm['max_p'] is None else round(sm['max_p'], 4)}; tumour {sm['tumour_area_mm2']} mm2 in {sm['tumour_regions']} regions: "
-          f"call {sm['call']}; outputs in {out}")
+          f"in {sm['seconds']:.0f} s; largest P {sm['max_p'] if sm['max_p'] is None else round(sm['max_p'], 4)}")
+    print(f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} at the slide threshold {sm['slide_threshold']:.4f} ({sm['slide_threshold_from']}"
+          + (f"; expected sensitivity {sm['expected_sensitivity']:.2f}, specificity {sm['expected_specificity']:.2f}" if sm['expected_sensitivity'] is not None else '') + ")")
+    for l in sm['lesions']: print(f"  {l['name']}: {l['size_class']}, {l['diameter_mm']:.2f} mm across, best square P {l['score']:.4f}, largest P {l['max_p']:.4f}, at x {l['x']:.0f}, y {l['y']:.0f}")
+    print(f"pcam_slide: outputs in {out}")
     return sm
 
 # %% ../nbs/03c_slide.ipynb #a011d27e
 def pcam_slide_cli(argv=None):
     "Entry point of the `pcam_slide` command"
     run_cli(_slide_cmd, 'pcam_slide', argv)
+
+# %% ../nbs/03c_slide.ipynb #045a1c33
+def oof_p(
+    model_dir:str|Path,   # a cross-validation's ensemble folder (with oof_predictions.csv)
+)->pd.DataFrame:          # id, label, fold and p: the out-of-fold P, calibrated as the model reports P
+    "A cross-validated model's out-of-fold predictions, each patch scored by the fold model that never saw it"
+    f = Path(model_dir)/'oof_predictions.csv'
+    if not f.is_file(): raise FileNotFoundError(f"{model_dir}: no oof_predictions.csv (only a cross-validation's ensemble has out-of-fold predictions)")
+    oof, c = pd.read_csv(f, dtype={'id': str}), json.loads((Path(model_dir)/'model.json').read_text()).get('calibration')
+    return oof.assign(p=calibrate(oof.p.values, c['temperature']) if c else oof.p)

@@ -14,11 +14,11 @@ import ipywidgets as W
 from fastcore.basics import patch
 from .core import *
 from .predict import _views, model_p, gradcam, heatmap, show_gradcam, show_heatmap
-from .slide import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, _run_key, _tiles_done
+from .slide import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid, tumour_regions, _run_key, _tiles_done
 
 # %% auto #0
-__all__ = ['slide_folder', 'slide_result', 'p_grid', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at',
-           'place_png', 'SlideView', 'slide_summary_html']
+__all__ = ['slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at', 'place_png',
+           'SlideView', 'slide_summary_html']
 
 # %% ../nbs/03d_slideview.ipynb #ecf2b29d
 def slide_folder(
@@ -51,21 +51,10 @@ def slide_result(
     s = slide if isinstance(slide, Slide) else Slide(slide)
     d = slide_folder(s, out, info, stride, tta, min_tissue)
     sm = d/'summary.json'
-    cached = sm.is_file() and (d/'thumbnail.jpg').is_file() and 'thumbnail_down' in json.loads(sm.read_text())
+    cached = sm.is_file() and (d/'thumbnail.jpg').is_file() and {'thumbnail_down', 'score'} <= set(json.loads(sm.read_text()))
     if not cached: score_slide(model, info, s, d, stride=stride, tta=tta, min_tissue=min_tissue, show=False, progress=progress)
     return dict(slide=s, out=d, tiles=_tiles_done(d/'tiles.csv'), summary=json.loads(sm.read_text()), stride=stride,
                 thumb=np.asarray(Image.open(d/'thumbnail.jpg').convert('RGB')), k=PCAM_MPP/s.mpp, cached=cached)
-
-# %% ../nbs/03d_slideview.ipynb #e53b84e0
-def p_grid(
-    tiles:pd.DataFrame,   # scored windows (tiles.csv)
-)->np.ndarray:            # rows x cols of the grid, P per window, NaN where not scored
-    "The windows' P on their grid"
-    g = tiles.dropna(subset=['p'])
-    if not len(g): return np.full((0, 0), np.nan, np.float32)
-    P = np.full((int(g.row.max()) + 1, int(g.col.max()) + 1), np.nan, np.float32)
-    P[g.row.values.astype(int), g.col.values.astype(int)] = g.p.values
-    return P
 
 # %% ../nbs/03d_slideview.ipynb #a9ff7e31
 def slide_overlay(
@@ -108,17 +97,11 @@ def window_at(
 def slide_regions(
     res:dict,           # `slide_result`
     threshold:float,    # P at or above it is tumour
-)->list:                # dicts: name, max_p, windows, area_mm2, row, col (its highest window); numbered as `tumour.geojson` numbers them
-    "The tumour regions at a threshold, each with the window where P is highest"
-    from scipy import ndimage
-    P = p_grid(res['tiles'])
-    lab, n = ndimage.label(np.nan_to_num(P, nan=-1) >= threshold)
-    out = []
-    for i in range(1, n + 1):
-        r, c = np.nonzero(lab == i); j = int(np.argmax(P[r, c]))
-        out.append(dict(name=f'tumour region {i}', max_p=float(P[r[j], c[j]]), windows=len(r), row=int(r[j]), col=int(c[j]),
-                        area_mm2=len(r)*(res['stride']*PCAM_MPP/1000)**2))
-    return out
+)->list:                # dicts: name, max_p, windows, area_mm2, row, col (its highest window), score, diameter_mm, size_class (`slide.tumour_regions`)
+    "The tumour regions at a threshold, each with the window where P is highest, its best square and its size"
+    gj = tumour_regions(res['tiles'], threshold, res['stride'], res['k'])
+    keys = ('name', 'max_p', 'windows', 'area_mm2', 'row', 'col', 'score', 'diameter_mm', 'size_class')
+    return [{k: f['properties'][k] for k in keys} for f in gj['features']]
 
 # %% ../nbs/03d_slideview.ipynb #bad0c874
 def read_at(
@@ -279,19 +262,27 @@ def open_slide(self:SlideView,
     self._draw()
     return res
 
+# %% ../nbs/03d_slideview.ipynb #65d7f1bc
+def _call_html(sm:dict)->str:
+    "The slide call as the view says it: score, call, threshold and what it costs, lesions by size"
+    exp = f"; expected sensitivity {sm['expected_sensitivity']:.2f}, specificity {sm['expected_specificity']:.2f} (measured on mosaics, not real slides)" if sm.get('expected_sensitivity') is not None else ''
+    les = ', '.join(f"{html.escape(l['name'])}: {l['size_class']}, {l['diameter_mm']:.2f} mm" for l in sm['lesions']) or 'none'
+    return (f"Slide score {sm['score']:.4f}: call <b class='pcam-call'>{sm['call']}</b> at the slide threshold {sm['slide_threshold']:.4f} "
+            f"({html.escape(sm['slide_threshold_from'])}{exp}). Lesions: {les}.")
+
 # %% ../nbs/03d_slideview.ipynb #b1c5cec5
 def slide_summary_html(
     res:dict,           # `slide_result`
     threshold:float,    # the current threshold
 )->str:                 # HTML
-    "What the view says about a slide: size, scale, windows, largest P, and the tumour at the current threshold"
+    "What the view says about a slide: size, scale, windows, largest P, the slide call with its lesions, and the windows at the current threshold"
     sm, t = res['summary'], res['tiles']
     ok = t[t.status == 'ok']; n = int((ok.p >= threshold).sum()); rg = slide_regions(res, threshold)
     area = n*(res['stride']*PCAM_MPP/1000)**2
     mp = 'none' if sm['max_p'] is None else f"{sm['max_p']:.4f}"
     return (f"<div class='pcam-slide-summary'><b>{html.escape(sm['slide'])}</b>: {sm['level0_size'][0]}x{sm['level0_size'][1]} px at {sm['level0_mpp']:.3f} um/px; "
             f"{sm['windows_scored']} windows scored at stride {sm['stride']} px, {sm['windows_skipped_glass']} of glass skipped, {sm['windows_unreadable']} unreadable; "
-            f"largest P(tumour) {mp}.<br>At the threshold {threshold:.4f}: {n} windows, {area:.3f} mm2 in {len(rg)} regions: call <b>{'tumour' if n else 'normal'}</b>. "
+            f"largest P(tumour) {mp}.<br>{_call_html(sm)}<br>At the window threshold {threshold:.4f}: {n} windows, {area:.3f} mm2 in {len(rg)} regions. "
             "Click the picture to open that place at 10x.</div>")
 
 # %% ../nbs/03d_slideview.ipynb #a2906805
@@ -306,7 +297,7 @@ def _draw(self:SlideView):
     self.view.layout.display = ''
     self.summary.value = slide_summary_html(self.res, thr)
     self._quiet = True
-    try: self.regions.options = [('(pick a tumour region)', ())] + [(f"{o['name']}: largest P {o['max_p']:.4f}, {o['area_mm2']:.3f} mm2", (o['row'], o['col'])) for o in slide_regions(self.res, thr)]
+    try: self.regions.options = [('(pick a tumour region)', ())] + [(f"{o['name']}: largest P {o['max_p']:.4f}, {o['diameter_mm']:.2f} mm ({o['size_class']})", (o['row'], o['col'])) for o in slide_regions(self.res, thr)]
     finally: self._quiet = False
 
 # %% ../nbs/03d_slideview.ipynb #edf3ac30

@@ -8,5 +8,5 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 source tools/env.sh
 set -euo pipefail
-python -c "import pcam_nb; from pcam_nb.learner import shipped_model; print('pcam_nb', pcam_nb.__version__, 'installed in', '$PCAM_VENV'); print('shipped model:', shipped_model().name)"
+python -c "import pcam_nb; from pcam_nb.modelfile import shipped_model; print('pcam_nb', pcam_nb.__version__, 'installed in', '$PCAM_VENV'); print('shipped model:', shipped_model().name)"
 echo "Now run:  . $PCAM_VENV/bin/activate   (puts pcam_app, pcam_predict, pcam_evaluate, pcam_train on your PATH)"

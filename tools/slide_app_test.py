@@ -10,7 +10,7 @@ with glass around and between them, and a file called .svs that is not a slide, 
 --stride 96` as the reference, then starts `pcam_app --slides DIR --out OUT` (the shipped model) and, in Debian's
 Chromium (/usr/bin/chromium or $PCAM_CHROMIUM, driven by playwright-python; never `playwright install`):
 the panel opens in its "whole slides" mode listing both files; opening the bad one shows its error; opening the slide
-shows its picture and a summary whose windows and largest P match `pcam_slide`'s; a click on the picture over the
+shows its picture and a summary whose windows, largest P, score and call match `pcam_slide`'s; a click on the picture over the
 hottest window opens that place at 10x with that window's P (to 1e-4 of `pcam_slide`'s tiles.csv); a new visit opens
 the slide again from its saved results (nothing scored). Everything it writes goes into a temporary folder.
 Exit status 0: passed.
@@ -100,6 +100,7 @@ def main():
             assert f"{ref['windows_scored']} windows scored at stride 96 px" in sm, sm
             got = float(re.search(r'largest P\(tumour\) ([0-9]+\.[0-9]+)', sm).group(1))
             assert abs(got - ref['max_p']) <= 1e-4, (got, ref['max_p'])
+            assert f"Slide score {ref['score']:.4f}: call {ref['call']} at the slide threshold {ref['slide_threshold']:.4f}" in sm, sm   # the slide call, as pcam_slide made it
             assert 'nothing scored' not in page.locator('.pcam-slides').text_content()
             # 3. a click on the picture over the hottest window opens that place at 10x with that window's P
             hot = tiles.sort_values('p').iloc[-1]
