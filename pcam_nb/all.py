@@ -9,6 +9,7 @@ __all__ = []
 from fastai.vision.all import *
 from .core import *
 from .metrics import *
+from .applicability import *
 from .data.synth import *
 from .data.readers import *
 from .data.block import *

@@ -15,14 +15,15 @@ from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_pa
 from .data.block import split_items, items_sha, PatchSubset
 from .modelfile import load_model, shipped_model
 from .metrics import *
+from .applicability import applicability
 from .predict import _views, _read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device, pick_device, show_patch
 
 # %% auto #0
 __all__ = ['STAIN_SHIFTS', 'ANNOTATION_EXTS', 'EXCLUDED_GROUPS', 'FROC_FP', 'held_out_patches', 'eval_metrics', 'plot_roc',
            'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses',
            'save_threshold', 'eval_source', 'choose_threshold', 'eval_scores', 'write_report', 'stain_shift',
-           'stain_report', 'evaluate', 'seen_patches', 'read_annotations', 'lesion_hits', 'froc', 'evaluate_slides',
-           'pcam_evaluate_cli']
+           'stain_report', 'flag_metrics', 'evaluate', 'seen_patches', 'read_annotations', 'lesion_hits', 'froc',
+           'evaluate_slides', 'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out_patches(
@@ -194,6 +195,7 @@ def _table(m:dict)->str:
              ('specificity', f"{m['specificity']:.4f}"), ('confusion [[TN FP] [FN TP]]', str(m['confusion']))]
     cal = lambda k: f"{m[k]:.4f}" + (f" (before calibration {m['raw'][k]:.4f})" if 'raw' in m else '')
     rows += [('ECE (15 bins)', cal('ece')), ('Brier score', cal('brier'))]
+    if 'flagged' in m: rows.append(('flagged (model may not apply)', f"{m['flagged']} of {m['n']}" + (f"; AUC of the rest {m['auc_applicable']:.4f}" if 'auc_applicable' in m else '')))
     if 'referred' in m: rows.append(('referred (uncertain)', f"{m['referred']:.1%} of the patches"))
     for o in m.get('risk_coverage', [])[1:]: rows.append((f"AUC, {o['referred']:.0%} most uncertain referred", f"{o['auc_kept']:.4f} (at random {o['auc_random']:.4f})"))
     t = '\n'.join(f"{k:<28}{v}" for k, v in rows)
@@ -331,6 +333,19 @@ def stain_report(
                          dp_max=float(d.max()), calls_changed=int(((p >= thr) != (P['none'] >= thr)).sum()), n=n))
     return pd.DataFrame(rows)
 
+# %% ../nbs/03a_evaluate.ipynb #3c85721e
+def flag_metrics(
+    y,           # labels, 0/1
+    p,           # P(tumour)
+    flags,       # per patch '' (the model applies) or why not (`applicability`)
+)->dict:         # flagged (count), flags (count by reason), auc_applicable (AUC of the patches not flagged), n_applicable
+    "How many patches the applicability check flagged, and the AUC of the rest"
+    y, p, fl = np.asarray(y).astype(int), np.asarray(p, np.float64), np.asarray(flags, dtype=object)
+    ok = fl == ''
+    m = dict(flagged=int((~ok).sum()), flags={k: int(v) for k, v in pd.Series(fl[~ok]).value_counts().items()}, n_applicable=int(ok.sum()))
+    if 0 < y[ok].sum() < ok.sum(): m['auc_applicable'] = float(roc_auc_score(y[ok], p[ok]))
+    return m
+
 # %% ../nbs/03a_evaluate.ipynb #a99b3721
 def evaluate(
     model_dir:str|Path|None,   # a model folder (`save_model`, `save_ensemble`); None: the model that ships with pcam_nb
@@ -361,12 +376,15 @@ def evaluate(
     if n:   # e.g. the shipped model on Kaggle's training folder, which holds the 4,000 patches it learnt from
         warn = (f"{data}: {n} of these {len(src)} patches trained this model's cross-validation (its oof_predictions.csv lists them), "
                 "so the numbers are optimistic; evaluate on patches it never saw"); warnings.warn(warn)
-    v, _ = stream_views(net, info, src, tta, bs, show, precision=precision)
+    fl = np.full(len(src), '', dtype=object)
+    def _flag(s, x): fl[s:s + len(x)] = applicability(x)
+    v, _ = stream_views(net, info, src, tta, bs, show, precision=precision, each=_flag)
     if set_threshold is not None: info = choose_threshold(model_dir, src.labels, model_p(v, info), set_threshold, f"{Path(data).name} {what}")
     dev = model_device(net)
     thr, how = resolve_threshold(info, threshold)
     m = eval_scores(src.labels, v, thr, n_boot, info) | dict(threshold_from=how) | dict(precision=resolve_precision(precision, dev), device=str(dev),
             data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
+    m |= flag_metrics(src.labels, model_p(v, info), fl)
     if stain_shift:
         sr = stain_report(net, info, src, tta=tta, threshold=thr, bs=bs); m['stain_shift'] = sr.to_dict('records')
     if out is not None:

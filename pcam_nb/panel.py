@@ -13,6 +13,7 @@ from PIL import Image, UnidentifiedImageError
 import ipywidgets as W
 from fastcore.basics import patch
 from .core import *
+from .applicability import applicability
 from .data.readers import read_patch, PatchError
 from .modelfile import load_model, SHIPPED
 from .slideview import SlideView
@@ -48,6 +49,15 @@ def decode_upload(
     if min(x.shape[:2]) < PATCH_SZ: raise PatchError(f"{name}: is {w}x{h} pixels; a PCam patch is {PATCH_SZ}x{PATCH_SZ} (larger images are read as regions)")
     return x
 
+# %% ../nbs/04_panel.ipynb #7f1d0ca7
+def _flag(x:np.ndarray)->str:
+    "The applicability flag of a patch, or of a region: its 96x96 tiles', when more than half of them are flagged (the commonest reason)"
+    if x.shape[:2] == (PATCH_SZ, PATCH_SZ): return applicability(x[None])[0]
+    H, W = (s//PATCH_SZ*PATCH_SZ for s in x.shape[:2])
+    t = x[:H, :W].reshape(H//PATCH_SZ, PATCH_SZ, W//PATCH_SZ, PATCH_SZ, 3).swapaxes(1, 2).reshape(-1, PATCH_SZ, PATCH_SZ, 3)
+    f = applicability(t); r, n = np.unique(f[f != ''], return_counts=True)
+    return str(r[np.argmax(n)]) if (f != '').mean() > 0.5 else ''
+
 # %% ../nbs/04_panel.ipynb #c8874ae9
 def score_upload(
     model:torch.nn.Module,   # a pcam_nb model in eval mode (`load_model`)
@@ -57,12 +67,12 @@ def score_upload(
     tta:bool=False,          # average over the 8 dihedral views
     cell:int=CENTER_SZ,      # heatmap squares of a region
     progress=None,           # `f(done, total)` while a region's heatmap is computed
-)->dict:                     # name, p, size, kind ('patch', 'region' or None), status ('ok' or 'error: ...'), image, heatmap, u and refer (a patch with TTA)
+)->dict:                     # name, p, size, kind ('patch', 'region' or None), status ('ok' or 'error: ...'), image, heatmap, u and refer (a patch with TTA), flag
     "One results row for an uploaded file: P(tumour) of a patch, or a region's heatmap and its largest P; errors go into the row"
-    row = dict(name=name, p=None, size='', kind=None, status='ok', image=None, heatmap=None, cell=cell, tta=tta, u=None, refer=None)
+    row = dict(name=name, p=None, size='', kind=None, status='ok', image=None, heatmap=None, cell=cell, tta=tta, u=None, refer=None, flag='')
     try:
         x = decode_upload(name, data)
-        row.update(size=f"{x.shape[1]}x{x.shape[0]}", image=x)
+        row.update(size=f"{x.shape[1]}x{x.shape[0]}", image=x, flag=_flag(x))
         if x.shape[:2] == (PATCH_SZ, PATCH_SZ):
             v = _views(model, info, x[None], tta); u, rf = patch_uncertainty(v, info)   # uncertainty: with TTA's 8 views
             row.update(kind='patch', p=float(model_p(v, info)[0]), u=None if u is None else float(u[0]), refer=None if rf is None else bool(rf[0]))
@@ -94,6 +104,11 @@ def sort_rows(
     ok = [o for o in num if o[1]['p'] is not None]
     return sorted(ok, key=lambda o: o[1]['p'], reverse=SORTS[order]) + [o for o in num if o[1]['p'] is None]
 
+# %% ../nbs/04_panel.ipynb #84084cb0
+def _applies(r:dict)->str:
+    "The table's word on applicability: yes, or no and why"
+    return '' if r['p'] is None else 'yes' if not r.get('flag') else f"<b>no</b>: {html.escape(r['flag'])}"
+
 # %% ../nbs/04_panel.ipynb #12d407bd
 _CSS = """<style>
 table.pcam-results {border-collapse: collapse; font: 13px sans-serif}
@@ -101,20 +116,21 @@ table.pcam-results th, table.pcam-results td {border-bottom: 1px solid #ddd; pad
 table.pcam-results td.p {font-family: monospace; text-align: right}
 table.pcam-results tr.tumour td.call {color: #b00; font-weight: bold}
 table.pcam-results tr.error td.status {color: #b00}
+table.pcam-results td.flag b {color: #b60}
 </style>"""
 
 def results_html(
     rows:list,                  # result rows (`score_upload`)
     threshold:float,            # the current threshold
     order:str='upload order',   # one of `SORTS`
-)->str:                         # an HTML table: #, file, P(tumour) (4 decimals), call, uncertainty (and 'refer'; with TTA), size, status
+)->str:                         # an HTML table: #, file, P(tumour) (4 decimals), call, uncertainty (and 'refer'; with TTA), the applicability flag, size, status
     "The results table as HTML, one row per uploaded file"
     if not rows: return '<p class="pcam-empty">No files yet: upload patches (96x96) or regions (larger) above.</p>'
     e, fp = html.escape, (lambda p: '' if p is None else f'{p:.4f}')
-    head = ''.join(f'<th>{h}</th>' for h in ('#', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'uncertainty', 'size', 'status'))
+    head = ''.join(f'<th>{h}</th>' for h in ('#', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'uncertainty', 'model applies?', 'size', 'status'))
     fu = lambda r: '' if r.get('u') is None else f"{r['u']:.3f}" + (' <b>refer</b>' if r.get('refer') else '')
     body = ''.join(f'<tr class="{"error" if r["p"] is None else call(r["p"], threshold)}"><td class="n">{n}</td><td class="name">{e(r["name"])}</td>'
-                   f'<td class="p">{fp(r["p"])}</td><td class="call">{call(r["p"], threshold)}</td><td class="u">{fu(r)}</td>'
+                   f'<td class="p">{fp(r["p"])}</td><td class="call">{call(r["p"], threshold)}</td><td class="u">{fu(r)}</td><td class="flag">{_applies(r)}</td>'
                    f'<td class="size">{e(r["size"])}</td><td class="status">{e(r["status"])}</td></tr>' for n, r in sort_rows(rows, order))
     return f'{_CSS}<table class="pcam-results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
 
@@ -123,14 +139,14 @@ def results_csv(
     rows:list,         # result rows (`score_upload`)
     threshold:float,   # the current threshold
     meta:dict|None=None,  # more columns, the same in every row (the panel: model, TTA, calibration, operating point, date)
-)->str:                # CSV text: file, p_tumour, call, threshold, uncertainty, refer, size, status (and `meta`'s columns), in upload order
+)->str:                # CSV text: file, p_tumour, call, threshold, uncertainty, refer, flag, size, status (and `meta`'s columns), in upload order
     "The results table as CSV (the download link's content)"
     import csv
     meta = meta or {}
     b = io.StringIO(); w = csv.writer(b, lineterminator='\n')
-    w.writerow(['file', 'p_tumour', 'call', 'threshold', 'uncertainty', 'refer', 'size', 'status', *meta])
+    w.writerow(['file', 'p_tumour', 'call', 'threshold', 'uncertainty', 'refer', 'flag', 'size', 'status', *meta])
     for r in rows: w.writerow([r['name'], '' if r['p'] is None else f"{r['p']:.4f}", call(r['p'], threshold), f'{threshold:.4f}', '' if r.get('u') is None else f"{r['u']:.4f}",
-                               '' if r.get('refer') is None else str(r['refer']).lower(), r['size'], r['status'], *meta.values()])
+                               '' if r.get('refer') is None else str(r['refer']).lower(), r.get('flag', ''), r['size'], r['status'], *meta.values()])
     return b.getvalue()
 
 def csv_link(

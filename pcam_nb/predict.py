@@ -15,6 +15,7 @@ from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .model import resolve_precision
 from .metrics import calibrate, PRESETS
+from .applicability import applicability
 from .modelfile import load_model, Ensemble, onnx_model
 
 # %% auto #0
@@ -110,6 +111,7 @@ def stream_views(
     show:bool=True,         # progress bar
     on_error:str='stop',    # 'stop' at the first unreadable patch, or 'skip' it (NaN, reported)
     precision:str='fp32',   # 'fp32', 'bf16' or 'auto'
+    each=None,              # optional `f(start, patches)` called with every batch as read (e.g. the applicability flags)
 )->tuple:                   # (P(tumour) per patch and view, (N, 8) or (N, 1); {index: error} of skipped patches)
     "Per-view probabilities (N, 8 or 1) for every patch of `src` and a dict of unreadable ones; reading overlaps the model"
     if on_error not in ('stop', 'skip'): raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
@@ -123,6 +125,7 @@ def stream_views(
             x, e = nxt.result()
             if s + bs < n: nxt = ex.submit(_read_batch, src, list(range(s + bs, min(s + 2*bs, n))), on_error)
             out[s:s + len(x)] = _views(model, info, x, tta, precision)
+            if each is not None: each(s, x)
             errs.update(e)
     if errs: out[list(errs)] = np.nan
     return out, errs
@@ -269,6 +272,7 @@ def predict_images(
     show:bool=True,              # progress bar
     precision:str='fp32',        # 'fp32', 'bf16' or 'auto'
     raw:bool=False,              # the model's score before calibration
+    details:bool=False,          # also `flag` (`applicability`: '' where the model applies, else why not) and, with TTA, `uncertainty` and `refer`
 )->tuple:                        # (DataFrame id, label=P(tumour) of the scored images; {id: error} of the skipped ones; ids of images not in the CSV)
     "P(tumour) for image files, in Kaggle submission order"
     files = _by_stem(images)
@@ -281,9 +285,15 @@ def predict_images(
         extra = sorted(set(files) - set(ids))
     else: ids = list(files)
     src = FilePatches([files[i] for i in ids], ids=ids)
-    v, errs = stream_views(model, info, src, tta, bs, show, on_error, precision)
+    fl = np.full(len(src), '', dtype=object)
+    def _flag(s, x): fl[s:s + len(x)] = applicability(x)
+    v, errs = stream_views(model, info, src, tta, bs, show, on_error, precision, each=_flag if details else None)
     ok = ~np.isnan(v[:, 0])
     df = pd.DataFrame(dict(id=np.array(ids, dtype=object)[ok], label=model_p(v, info, raw)[ok]))
+    if details:
+        u, rf = patch_uncertainty(v, info)
+        df['flag'] = fl[ok]
+        if u is not None: df['uncertainty'], df['refer'] = u[ok], (rf[ok] if rf is not None else np.nan)
     return df, {src.ids[i]: e for i, e in errs.items()}, extra
 
 # %% ../nbs/03_predict.ipynb #062c3db9
@@ -343,25 +353,32 @@ def _predict_cmd(
     precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
     device:str='auto',            # cpu, cuda, or auto (a GPU when there is one)
     engine:str='auto',            # auto (ONNX Runtime on a CPU, float32, where installed), onnx or torch (`pick_engine`)
-    force:bool=False,             # replace an existing --out
+    details:str|None=None,        # also a CSV with one row per image: id, p, flag (empty where the model applies, else why not), and with TTA uncertainty and refer
+    force:bool=False,             # replace an existing --out (and --details)
     quiet:bool=False,             # no progress bar (never one when the output is a log file or a pipe)
     **kwargs,
 ):
     "Write P(tumour) for every image as a Kaggle submission (id,label)"
     refuse_existing(out, 'a file', force)
+    if details: refuse_existing(details, 'a file', force)
     m, info = load_model(model, pick_device(device), fuse=True)
     m, used = pick_engine(m, info, engine, precision)
     if used == 'onnx': precision = 'fp32'
     t0 = time.time()
-    df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, **kwargs)
+    df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, details=True, **kwargs)
     if extra: print(f"pcam_predict: note: {len(extra)} images are not in {kwargs.get('sample_submission')} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
     if errs:
         with atomic_path(str(out) + '.errors.txt', overwrite=True) as f: f.write_text(''.join(f"{k}\t{v}\n" for k, v in errs.items()))
         print(f"pcam_predict: {len(errs)} unreadable images skipped (listed in {out}.errors.txt); the submission lacks their rows", file=sys.stderr)
     thr, how = resolve_threshold(info, threshold)
     write_submission(df, out, force, thr if calls else None)
+    if details:
+        with atomic_path(details, overwrite=True) as f: df.rename(columns=dict(label='p')).to_csv(f, index=False, float_format='%.6f')
+    nf = int((df.flag != '').sum())
+    if nf: print(f"pcam_predict: {nf} of {len(df)} images flagged: the model may not apply to them (" + (f"{details} says which and why" if details else "--details FILE says which and why") + "); "
+                 + ', '.join(f"{n} {r.split(':')[0]}" for r, n in df.flag[df.flag != ''].value_counts().items()), file=sys.stderr)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, {' raw scores (before calibration)' if kwargs.get('raw') else ''}, threshold {thr:.4f} ({how}): "
+    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, {', raw scores (before calibration)' if kwargs.get('raw') else ''}; threshold {thr:.4f} ({how}): "
           f"{int((df.label >= thr).sum())} called tumour; wrote {out}")
 
 # %% ../nbs/03_predict.ipynb #3278e759

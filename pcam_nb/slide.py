@@ -13,16 +13,17 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
 from .metrics import calibrate, logit, pick_threshold
+from .applicability import applicability
 from .modelfile import load_model
 from .predict import _views, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
 __all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET',
-           'SLIDE_FALLBACK', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'TTA_COLUMNS', 'REGION_COLUMNS', 'SLIDES_COLUMNS',
-           'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail', 'tissue_mask', 'window_grid',
-           'tissue_fraction', 'read_windows', 'size_class', 'p_grid', 'square_scores', 'tumour_regions',
-           'mosaic_layout', 'mosaic_scores', 'slide_presets', 'resolve_slide_threshold', 'score_slide', 'slide_heatmap',
-           'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli', 'oof_p']
+           'SLIDE_FALLBACK', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS',
+           'REGION_COLUMNS', 'SLIDES_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
+           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'size_class', 'p_grid', 'square_scores',
+           'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'slide_presets', 'resolve_slide_threshold',
+           'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli', 'oof_p']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -427,7 +428,9 @@ def resolve_slide_threshold(
     return dict(threshold=pr['threshold'], preset=name, source=f"{name} ({SLIDE_PRESETS[name]}) on {sc['chosen_on']}", sensitivity=pr.get('sensitivity'), specificity=pr.get('specificity'))
 
 # %% ../nbs/03c_slide.ipynb #cce45bba
-TILE_COLUMNS = ('x', 'y', 'w', 'h', 'p', 'tissue', 'status', 'row', 'col')   # tiles.csv: the window in level-0 pixels, its P and tissue share, and where it sits in the grid
+TILE_COLUMNS = ('x', 'y', 'w', 'h', 'p', 'tissue', 'status', 'row', 'col', 'flag')   # tiles.csv: the window in level-0 pixels, its P and tissue share, where it sits in the grid, and its applicability flag
+NOT_ASSESSABLE = 0.5   # a slide is not assessable when more than this share of its tissue windows (at least half tissue) is flagged
+FLAG_WARN = 0.2        # pcam_slide warns when more than this share is flagged
 TTA_COLUMNS = ('uncertainty', 'refer')   # and with TTA: the spread of the 8 views' P, and whether it is above the model's referral cut
 
 # %% ../nbs/03c_slide.ipynb #accd64c9
@@ -436,7 +439,8 @@ def _tiles_done(f:Path)->pd.DataFrame:
     if not f.is_file(): return pd.DataFrame(columns=TILE_COLUMNS)
     txt = f.read_text()
     if txt and not txt.endswith('\n'): txt = txt[:txt.rfind('\n') + 1]; f.write_text(txt)   # the half-written last line of a killed run
-    return pd.read_csv(f, keep_default_na=True) if txt.strip() else pd.DataFrame(columns=TILE_COLUMNS)
+    t = pd.read_csv(f, keep_default_na=True) if txt.strip() else pd.DataFrame(columns=TILE_COLUMNS)
+    return t.assign(flag=t.flag.fillna('').astype(str)) if 'flag' in t else t
 
 # %% ../nbs/03c_slide.ipynb #433e5d93
 def _batches(s, todo, level, factor, bs):
@@ -452,7 +456,7 @@ def _batches(s, todo, level, factor, bs):
 # %% ../nbs/03c_slide.ipynb #0391b589
 def _run_key(s:Slide, stride, tta, min_tissue, info)->dict:
     "What must match for a run to continue another: the slide, its scale, the grid and the model"
-    return dict(slide=str(s.path.absolute()), size=list(s.dims[0]), mpp=s.mpp, stride=stride, tta=tta, min_tissue=min_tissue,
+    return dict(slide=str(s.path.absolute()), size=list(s.dims[0]), mpp=s.mpp, stride=stride, tta=tta, min_tissue=min_tissue, tiles=list(TILE_COLUMNS),
                 model=info.get('weights', {}).get('sha256') or [m['sha256'] for m in info.get('members', [])])
 
 # %% ../nbs/03c_slide.ipynb #af572ab4
@@ -496,9 +500,9 @@ def score_slide(
         nb = -(-len(todo)//bs)
         for b, (wins, x, errs) in enumerate(progress_bar(it, total=nb, leave=False) if show and len(todo) else it):
             v = _views(model, info, x, tta, precision); u, rf = patch_uncertainty(v, info)
-            rows = wins.assign(p=model_p(v, info), status='ok')
+            rows = wins.assign(p=model_p(v, info), status='ok', flag=applicability(x))
             if tta: rows = rows.assign(uncertainty=u, refer=rf if rf is not None else np.nan)
-            for j, e in errs.items(): rows.iloc[j, rows.columns.get_loc('p')], rows.iloc[j, rows.columns.get_loc('status')] = np.nan, e
+            for j, e in errs.items(): rows.iloc[j, [rows.columns.get_loc(c) for c in ('p', 'status', 'flag')]] = [np.nan, e, '']
             fh.write(rows[list(cols)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
             if progress is not None: progress(b + 1, nb)
     tiles = _tiles_done(f)
@@ -549,6 +553,16 @@ def slide_heatmap(
 # %% ../nbs/03c_slide.ipynb #abf5506a
 REGION_COLUMNS = ('name', 'score', 'max_p', 'mean_p', 'windows', 'area_mm2', 'diameter_mm', 'size_class', 'x', 'y', 'lesion')   # regions.csv: every candidate region, the lesions marked
 
+# %% ../nbs/03c_slide.ipynb #cb23f220
+def _assessable(ok:pd.DataFrame)->dict:
+    "The applicability of a slide's scored windows: how many are flagged and why, and whether the slide can be assessed at all"
+    fl = ok.flag if 'flag' in ok else pd.Series('', index=ok.index)
+    big = fl[ok.tissue >= 0.5]   # windows of mostly tissue: edges of tissue judged by their glass would say little
+    share = float((big != '').mean()) if len(big) else 0.0
+    top = big[big != ''].value_counts()
+    return dict(windows_flagged=int((fl != '').sum()), flags={k: int(v) for k, v in fl[fl != ''].value_counts().items()}, flagged_share=round(share, 4),
+                not_assessable=(f"{share:.0%} of the tissue windows are flagged, most as: {top.index[0]}" if share > NOT_ASSESSABLE else None))
+
 # %% ../nbs/03c_slide.ipynb #57d89f99
 def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thumb, mask, down:float, run:dict)->dict:
     "heatmap.png, mask.png, thumbnail.jpg, tumour.geojson, regions.csv and summary.json of a scored slide (each atomically; summary.json last: it marks the run finished)"
@@ -576,6 +590,8 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 slide_threshold_from=st['source'], expected_sensitivity=st['sensitivity'], expected_specificity=st['specificity'],
                 lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
                 candidate_regions=len(cand))
+    summ |= _assessable(ok)
+    if summ['not_assessable']: summ['call'] = 'not assessable'
     if 'refer' in ok: summ['windows_referred'] = int((ok.refer == True).sum())   # with TTA: windows above the model's referral cut
     with atomic_path(out/'summary.json', overwrite=True) as p: p.write_text(json.dumps(summ, indent=1))
     return summ
@@ -671,6 +687,10 @@ def _slide_cmd(
         print(f"pcam_slide: {slide}: no tissue found (every window is glass at --min-tissue {min_tissue}): check that this is the slide meant, or lower --min-tissue", file=sys.stderr)
     print(f"pcam_slide: {sm['slide']}: {sm['windows_scored']} windows scored ({sm['windows_skipped_glass']} of glass skipped, {sm['windows_unreadable']} unreadable) "
           f"in {sm['seconds']:.0f} s; largest P {sm['max_p'] if sm['max_p'] is None else round(sm['max_p'], 4)}")
+    if sm['flagged_share'] > FLAG_WARN:
+        print(f"pcam_slide: {slide}: {sm['flagged_share']:.0%} of the tissue windows look unlike PCam's patches (most: {max(sm['flags'], key=sm['flags'].get)}): "
+              "check the slide's scale (--mpp) and stain; P means little there", file=sys.stderr)
+    if sm['not_assessable']: print(f"pcam_slide: not assessable: {sm['not_assessable']}")
     print(f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} at the slide threshold {sm['slide_threshold']:.4f} ({sm['slide_threshold_from']}"
           + (f"; expected sensitivity {sm['expected_sensitivity']:.2f}, specificity {sm['expected_specificity']:.2f}" if sm['expected_sensitivity'] is not None else '') + ")")
     for l in sm['lesions']: print(f"  {l['name']}: {l['size_class']}, {l['diameter_mm']:.2f} mm across, best square P {l['score']:.4f}, largest P {l['max_p']:.4f}, at x {l['x']:.0f}, y {l['y']:.0f}")
