@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import argparse, hashlib, importlib, inspect, os, sys, tempfile, warnings
+import argparse, hashlib, importlib, importlib.util, inspect, os, sys, tempfile, warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -15,8 +15,8 @@ from fastcore.docments import docments
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
            'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET',
            'REINHARD_FLOOR', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
-           'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'cli_parser', 'run_cli', 'dihedral',
-           'reinhard', 'moved']
+           'example_patches', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'FullInstallError',
+           'need_torch', 'need_full_install', 'cli_parser', 'run_cli', 'dihedral', 'reinhard', 'moved']
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -119,6 +119,13 @@ def sample_path(
     if not p.is_dir(): raise FileNotFoundError(f"${var} points to {v!r}, but {p} is not a folder")
     return p
 
+# %% ../nbs/00_core.ipynb #1d2eedcf
+def example_patches()->Path:   # the folder of the 12 example patches (96x96 TIFF files)
+    "The real example patches that ship with pcam_nb (12 unlabelled Kaggle test patches)"
+    p = Path(importlib.import_module('pcam_nb').__file__).parent/'examples'
+    if not p.is_dir(): raise FileNotFoundError(f"{p}: the example patches are missing from this install of pcam_nb (reinstall it)")
+    return p
+
 # %% ../nbs/00_core.ipynb #a85cfeb9
 def file_hash(
     fn:str|Path,         # file to hash
@@ -168,6 +175,26 @@ def refuse_existing(
 
 # %% ../nbs/00_core.ipynb #bffe3624
 CLI_ERRORS = (OSError, ValueError, RuntimeError, ArithmeticError, ImportError)  # reported as one line by `run_cli`
+
+# %% ../nbs/00_core.ipynb #21d7a31a
+class FullInstallError(ImportError):
+    "Raised in the light install (no torch) by what needs the full one"
+
+def need_torch(
+    what:str,   # what needs torch, for the message
+):
+    "Raise `FullInstallError` naming `what` where torch is not installed (the light install)"
+    if importlib.util.find_spec('torch') is None:
+        raise FullInstallError(f"{what} needs the full install (torch and fastai: bash tools/install.sh); this is the light one (ONNX Runtime only)")
+
+def need_full_install(
+    module:str,   # the module that needs torch and fastai, for the message
+):
+    "At the top of such a module: in the light install a command (`pcam_train`, ...) ends with one line, an import raises `FullInstallError`"
+    try: need_torch(module)
+    except FullInstallError as e:
+        if Path(sys.argv[0]).name.startswith('pcam_'): sys.exit(f"{Path(sys.argv[0]).name}: {e}")
+        raise
 
 # %% ../nbs/00_core.ipynb #85e23004
 def _arg_kinds(anno)->list:
@@ -220,11 +247,14 @@ def run_cli(
 
 # %% ../nbs/00_core.ipynb #3d448fc9
 def dihedral(
-    x,        # a torch tensor of ...xHxW images
+    x,        # ...xHxW images: a torch tensor or a numpy array
     k:int,    # which of the 8 symmetries: rotate by 90*(k%4) degrees, then flip left-right if k>=4
 ):            # the same type as `x`
     "Symmetry `k` (0-7) of the dihedral group D4 applied to the last two dims of `x`"
     if not 0 <= k < 8: raise ValueError(f"k must be in 0..7, not {k}")
+    if isinstance(x, np.ndarray):   # (numpy: the light install, without torch)
+        x = np.rot90(x, k % 4, axes=(-2, -1))
+        return np.flip(x, -1) if k >= 4 else x
     x = x.rot90(k % 4, (-2, -1))
     return x.flip(-1) if k >= 4 else x
 

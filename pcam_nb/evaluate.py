@@ -4,6 +4,7 @@
 
 # %% ../nbs/03a_evaluate.ipynb #eddab400
 from __future__ import annotations
+from .core import need_full_install; need_full_install('pcam_nb.evaluate (pcam_evaluate)')
 import io, json, sys, warnings
 from pathlib import Path
 import numpy as np, pandas as pd

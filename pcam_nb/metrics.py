@@ -6,8 +6,6 @@
 from __future__ import annotations
 import numpy as np
 from .core import N_BOOT
-from scipy.stats import rankdata
-from sklearn.metrics import roc_auc_score, roc_curve
 
 # %% auto #0
 __all__ = ['PRESETS', 'pick_threshold', 'binary_metrics', 'auc_ci', 'ece', 'brier', 'logit', 'calibrate', 'fit_temperature',
@@ -21,6 +19,7 @@ def pick_threshold(
     specificity:float|None=None,# or a target specificity (e.g. 0.95 to confirm): the lowest threshold that keeps it
 )->float:                       # threshold on P(tumour): tumour if p >= threshold (above every P when no threshold keeps the specificity)
     "Decision threshold chosen on validation predictions"
+    from sklearn.metrics import roc_curve   # (imported when used: the light install has no scikit-learn)
     fpr, tpr, thr = roc_curve(np.asarray(y).astype(int), np.asarray(p, dtype=np.float64))
     if thr[0] > 1: fpr, tpr, thr = fpr[1:], tpr[1:], thr[1:]   # sklearn's first point calls nothing (+inf): not a P threshold
     if specificity is not None:
@@ -52,6 +51,8 @@ def auc_ci(
     seed:int=0,           # resampling seed
 )->tuple:                 # (auc, low, high)
     "ROC AUC of `p` against `y` with a stratified percentile-bootstrap confidence interval"
+    from scipy.stats import rankdata
+    from sklearn.metrics import roc_auc_score
     y, p = np.asarray(y).astype(int), np.asarray(p, dtype=np.float64)
     if len(y) != len(p): raise ValueError(f"{len(y)} labels but {len(p)} predictions")
     pos, neg = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
@@ -166,6 +167,7 @@ def risk_coverage(
     seed:int=0,                 # their seed
 )->list:                        # dicts: referred (share), auc_kept (the most uncertain referred), auc_random (as many referred at random)
     "AUC on the patches kept when the most uncertain are referred, against referring at random"
+    from sklearn.metrics import roc_auc_score   # (imported when used: the light install has no scikit-learn)
     y, p, u = np.asarray(y).astype(int), np.asarray(p, dtype=np.float64), np.asarray(u, dtype=np.float64)
     rng, out = np.random.default_rng(seed), [dict(referred=0.0, auc_kept=float(roc_auc_score(y, p)), auc_random=float(roc_auc_score(y, p)))]
     order = np.argsort(-u, kind='stable')

@@ -4,18 +4,21 @@
 
 # %% ../nbs/02b_modelfile.ipynb #22a357ff
 from __future__ import annotations
-import contextlib, hashlib, importlib.util, io, json, os, warnings
+import contextlib, hashlib, importlib.util, io, json, os, tempfile, warnings
 from pathlib import Path
-import numpy as np, torch, torchvision
-from torch import nn
+import numpy as np
+try:
+    import torch, torchvision
+    from torch import nn
+    _Module = nn.Module
+except ImportError: torch = torchvision = nn = None; _Module = object   # the light install: ONNX Runtime runs the model (`OnnxModel`)
 import pcam_nb
 from .core import *
-from .model import pcam_model, unwrap
 from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'save_model', 'load_model', 'Ensemble',
-           'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model']
+__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'save_model', 'load_model',
+           'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model', 'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -45,6 +48,7 @@ def save_model(
 )->Path:                        # `path`
     "Write `learn`'s model as safetensors + JSON (and optionally fastai's .pkl), each file atomically"
     import fastai
+    from pcam_nb.model import unwrap
     from safetensors.torch import save_file
     if not hasattr(learn, 'pcam'): raise ValueError("save_model needs a Learner made by pcam_learner (its `learn.pcam` names the arch and the weights it started from)")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
@@ -62,6 +66,14 @@ def save_model(
         with atomic_path(path/'learner.pkl') as p: learn.export(p.absolute())
     return path
 
+# %% ../nbs/02b_modelfile.ipynb #515b57da
+def _checked_weights(path:Path, info:dict)->Path:
+    "A single model folder's weights file, checked against model.json's hash"
+    w = path/info['weights']['file']
+    if not w.is_file(): raise FileNotFoundError(f"{w}: weights file missing")
+    if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
+    return w
+
 # %% ../nbs/02b_modelfile.ipynb #7f7e01e1
 def load_model(
     path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`; None: the model that ships with pcam_nb (`shipped_model`)
@@ -69,7 +81,6 @@ def load_model(
     fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
 )->tuple:                   # (model in eval mode, the model.json dict)
     "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
-    from safetensors.torch import load_file
     path = shipped_model() if path is None else Path(path)
     if not (path/'model.json').is_file(): raise FileNotFoundError(f"{path}: not a pcam_nb model folder (no model.json)")
     try: info = json.loads((path/'model.json').read_text())
@@ -77,20 +88,22 @@ def load_model(
     if info.get('format') != MODEL_FORMAT: raise ValueError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
     if info.get('format_version', 0) > MODEL_FORMAT_VERSION:
         raise ValueError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
+    if torch is None: return _load_onnx(path, info)
     if 'members' in info: return _load_ensemble(path, info, device, fuse)
-    w = path/info['weights']['file']
-    if not w.is_file(): raise FileNotFoundError(f"{w}: weights file missing")
-    if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
+    from safetensors.torch import load_file
+    from pcam_nb.model import pcam_model
+    w = _checked_weights(path, info)
     model = pcam_model(info['arch'], None, channels_last=(device == 'cpu'))
     model.load_state_dict(load_file(str(w)))
     model = model.to(device).eval()
     if fuse:
         import torch.fx.experimental.optimization as fxo
         model[1] = fxo.fuse(model[1])   # conv + BatchNorm pairs become one conv (eval statistics folded in)
+    model.pcam_folder = path   # where it came from: `onnx_model` looks there for the folder's graph
     return model, info
 
 # %% ../nbs/02b_modelfile.ipynb #8c63bf78
-class Ensemble(nn.Module):
+class Ensemble(_Module):
     "Several pcam_nb models as one: its P(tumour) is the mean of the members' probabilities"
     def __init__(self, members:list): super().__init__(); self.members = nn.ModuleList(members)
     def forward(self, x):
@@ -119,15 +132,20 @@ def save_ensemble(
     return path
 
 # %% ../nbs/02b_modelfile.ipynb #4a80eda0
-def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
-    "Load an ensemble folder's members, each checked against the hash of its model.json"
-    ms = []
+def _members(path:Path, info:dict)->list:
+    "An ensemble's member folders with their model.json, each checked against the ensemble's hashes"
+    out = []
     for m in info['members']:
         j = path/m['folder']/'model.json'
         if not j.is_file(): raise FileNotFoundError(f"{path}: member {m['folder']} is missing")
         if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
-        ms.append(load_model(path/m['folder'], device, fuse)[0])
-    return Ensemble(ms).to(device).eval(), info
+        out.append((path/m['folder'], json.loads(j.read_text())))
+    return out
+
+def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
+    "Load an ensemble folder's members, each checked against the hash of its model.json"
+    e = Ensemble([load_model(f, device, fuse)[0] for f, _ in _members(path, info)]).to(device).eval(); e.pcam_folder = path
+    return e, info
 
 # %% ../nbs/02b_modelfile.ipynb #908b0d57
 def calibrate_model(
@@ -174,18 +192,63 @@ def shipped_model(
 
 # %% ../nbs/02b_modelfile.ipynb #85e9c5d5
 class OnnxModel:
-    "A pcam_nb model exported to ONNX, run by ONNX Runtime on the CPU: called like the PyTorch model (normalised Bx3x96x96 float in, logits out); prediction only"
+    "A pcam_nb model as an ONNX graph, run by ONNX Runtime on the CPU: normalised Bx3x96x96 float in, logits out (numpy, or torch like the PyTorch model)"
     def __init__(self,
-                 path:str|Path,            # the .onnx file (`onnx_model` writes it)
-                 threads:int|None=None):   # intra-op threads; default: torch's
+                 path:str|Path,            # the .onnx file (`write_onnx`, `onnx_model`)
+                 threads:int|None=None):   # intra-op threads; default: torch's, else $OMP_NUM_THREADS, else the cores this process may use
         import onnxruntime as ort
         so = ort.SessionOptions(); so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        so.intra_op_num_threads = threads or torch.get_num_threads()
+        so.intra_op_num_threads = threads or (torch.get_num_threads() if torch else int(os.environ.get('OMP_NUM_THREADS') or len(os.sched_getaffinity(0))))
         self.path, self.session = Path(path), ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
-    def __call__(self, x): return torch.from_numpy(self.session.run(None, {'x': x.as_subclass(torch.Tensor).detach().float().cpu().contiguous().numpy()})[0])
+        self.meta = dict(self.session.get_modelmeta().custom_metadata_map)   # what `write_onnx` recorded (the weights it reads)
+    def __call__(self, x):
+        if torch is not None and isinstance(x, torch.Tensor):
+            return torch.from_numpy(self(x.as_subclass(torch.Tensor).detach().float().cpu().numpy()))
+        return self.session.run(None, {'x': np.ascontiguousarray(x, dtype=np.float32)})[0]
     def parameters(self): return iter(())   # no torch weights: it runs on the CPU
     def eval(self): return self
     def __repr__(self): return f"OnnxModel({self.path.name})"
+
+# %% ../nbs/02b_modelfile.ipynb #36b4c0d1
+ONNX_FILE = 'model.onnx'   # a model folder's graph (`write_onnx`)
+_ST_DTYPES = {'F32': np.float32, 'F16': np.float16}   # safetensors dtypes a graph reads
+
+def _safetensors_index(f:Path)->dict:
+    "name -> (offset, length, dtype, shape) of each tensor of a safetensors file, from its header"
+    with open(f, 'rb') as fh: n = int.from_bytes(fh.read(8), 'little'); h = json.loads(fh.read(n))
+    return {k: (8 + n + v['data_offsets'][0], v['data_offsets'][1] - v['data_offsets'][0], v['dtype'], v['shape'])
+            for k, v in h.items() if k != '__metadata__'}
+
+def _weight_files(path:Path, info:dict)->list:
+    "(prefix of the graph's tensor names, weights file, its hash) of a model folder, checked: one, or one per ensemble member"
+    if 'members' in info:
+        return [(f'members.{i}.', _checked_weights(f, j), j['weights']['sha256']) for i, (f, j) in enumerate(_members(path, info))]
+    return [('', _checked_weights(path, info), info['weights']['sha256'])]
+
+def _weights_key(path:Path, info:dict)->str:
+    "What a folder's graph must have been made for: the hashes of its weights files, in order"
+    return ','.join(h for _, _, h in _weight_files(path, info))
+
+def _current(om:OnnxModel, path:Path, info:dict)->bool:
+    "Whether a graph was made for the weights the folder's model.json names"
+    return om.meta.get('pcam_nb_weights') == _weights_key(path, info)
+
+def _load_onnx(path:Path, info:dict)->tuple:
+    "`load_model` in the light install: the folder's graph for ONNX Runtime, checked against its weights"
+    f = path/ONNX_FILE
+    if not f.is_file():
+        raise FullInstallError(f"{path}: no {ONNX_FILE}, and the light install runs a model through its graph: write it once with modelfile.write_onnx "
+                               "in the full install (bash tools/install.sh)")
+    om = OnnxModel(f)
+    if not _current(om, path, info): raise ValueError(f"{f}: made for other weights than {path/'model.json'} names; write it again (modelfile.write_onnx)")
+    om.pcam_folder = path
+    return om, info
+
+# %% ../nbs/02b_modelfile.ipynb #e5b34349
+def _onnx_gap(model, om)->float:
+    "The largest difference in P between a PyTorch model and its graph, on a probe batch"
+    probe = torch.randn(8, 3, PATCH_SZ, PATCH_SZ, generator=torch.Generator().manual_seed(0))
+    with torch.no_grad(): return (model(probe).float().softmax(1) - om(probe).softmax(1)).abs().max().item()
 
 # %% ../nbs/02b_modelfile.ipynb #a383d49e
 def onnx_model(
@@ -194,7 +257,7 @@ def onnx_model(
     cache:str|Path|None=None,  # where exported graphs are kept; default: $PCAM_CACHE/onnx, else ~/.cache/pcam_nb/onnx
     tol:float=1e-4,            # the largest difference in P from PyTorch that is accepted
 )->OnnxModel|None:             # None where ONNX Runtime is missing or its P differs from PyTorch's
-    "`model` for ONNX Runtime: exported once (cached by its model.json's hash), and checked against PyTorch on a probe batch"
+    "`model` for ONNX Runtime: its folder's graph (`write_onnx`), else exported once (cached by its model.json's hash); checked against PyTorch on a probe batch"
     try: import onnxruntime
     except ImportError: return None
     if importlib.util.find_spec('onnx') is None: return None   # (torch's exporter needs it)
@@ -203,16 +266,50 @@ def onnx_model(
     f = cache/f'{key}.onnx'
     dev = next(iter(model.parameters()), torch.empty(0)).device
     if dev.type != 'cpu': raise ValueError(f"onnx_model: the model is on {dev}; ONNX Runtime runs it on the CPU: load it with device='cpu' (the model is left where it is)")
-    model = model.eval()
-    if not f.is_file():
+    model, folder = model.eval(), getattr(model, 'pcam_folder', None)
+    g = Path(folder)/ONNX_FILE if folder else None
+    if g is not None and g.is_file() and _current(om := OnnxModel(g), Path(folder), info): f = g   # the folder's own graph (`write_onnx`)
+    elif not f.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         with atomic_path(f) as p, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter('ignore')
             torch.onnx.export(model, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), str(p), input_names=['x'], output_names=['logits'],
                               dynamic_axes={'x': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=17, dynamo=False)
-    om = OnnxModel(f)
-    probe = torch.randn(8, 3, PATCH_SZ, PATCH_SZ, generator=torch.Generator().manual_seed(0))
-    with torch.no_grad(): d = (model(probe).float().softmax(1) - om(probe).softmax(1)).abs().max().item()
-    if d > tol:
+    if f != g: om = OnnxModel(f)
+    if (d := _onnx_gap(model, om)) > tol:
         warnings.warn(f"{f}: ONNX Runtime's P differs from PyTorch's by {d:.1e}: using PyTorch"); return None
     return om
+
+# %% ../nbs/02b_modelfile.ipynb #d02852d3
+def write_onnx(
+    path:str|Path,    # a model folder (single or ensemble)
+    tol:float=1e-5,   # the largest difference in P from PyTorch accepted
+)->Path:              # the graph's file: `path`/model.onnx
+    "Write a model folder's graph (`model.onnx`) for ONNX Runtime, reading its weights from the folder's safetensors; checked against PyTorch"
+    need_torch('writing model.onnx'); import onnx
+    from onnx.numpy_helper import to_array
+    from onnx.external_data_helper import set_external_data
+    path = Path(path); model, info = load_model(path)
+    idx = {pre + k: (w, *t) for pre, w, _ in _weight_files(path, info) for k, t in _safetensors_index(w).items()}
+    with tempfile.TemporaryDirectory() as d, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
+        warnings.simplefilter('ignore')   # not folded: the graph's tensors stay the saved ones
+        torch.onnx.export(model, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), f'{d}/g.onnx', input_names=['x'], output_names=['logits'], opset_version=17,
+                          dynamic_axes={'x': {0: 'batch'}, 'logits': {0: 'batch'}}, dynamo=False, do_constant_folding=False)
+        g = onnx.load(f'{d}/g.onnx')
+    casts = []
+    for ini in g.graph.initializer:
+        w, off, n, dt, shape = idx.get(ini.name, (None,)*5)
+        if dt not in _ST_DTYPES: continue   # the graph's own constants stay inside it
+        with open(w, 'rb') as fh: fh.seek(off); saved = np.frombuffer(fh.read(n), _ST_DTYPES[dt]).reshape(shape)
+        if not np.array_equal(saved.astype(np.float32), to_array(ini)): raise ValueError(f"{w}: tensor {ini.name} is not the one the network holds")
+        if dt == 'F16':   # read as saved, cast to float32 inside the graph
+            name = ini.name; ini.name, ini.data_type = name + '.f16', onnx.TensorProto.FLOAT16
+            casts.append(onnx.helper.make_node('Cast', [ini.name], [name], to=onnx.TensorProto.FLOAT))
+        set_external_data(ini, location=w.relative_to(path).as_posix(), offset=off, length=n); ini.ClearField("raw_data")
+        ini.data_location = onnx.TensorProto.EXTERNAL
+    for c in reversed(casts): g.graph.node.insert(0, c)
+    onnx.helper.set_model_props(g, dict(pcam_nb_weights=_weights_key(path, info), pcam_nb_version=pcam_nb.__version__))
+    with atomic_path(path/ONNX_FILE) as f:
+        onnx.save(g, str(f))
+        if (d := _onnx_gap(model, OnnxModel(f))) > tol: raise ValueError(f"{path}: the graph's P differs from PyTorch's by {d:.1e}; {ONNX_FILE} not written")
+    return path/ONNX_FILE

@@ -6,7 +6,7 @@
 from __future__ import annotations
 import base64, html, io
 from pathlib import Path
-import numpy as np, torch
+import numpy as np
 import matplotlib
 from matplotlib.figure import Figure
 from PIL import Image, UnidentifiedImageError
@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import *
 from .applicability import applicability
 from .data.readers import read_patch, PatchError
-from .modelfile import load_model, SHIPPED
+from .modelfile import load_model, OnnxModel, SHIPPED
 from .slideview import SlideView
 from .metrics import PRESETS, at_threshold
 from .predict import _views, model_p, patch_uncertainty, pick_engine, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
@@ -23,7 +23,7 @@ from .predict import _views, model_p, patch_uncertainty, pick_engine, gradcam, h
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'decode_upload', 'score_upload', 'call', 'sort_rows',
            'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary',
-           'operating_point_html', 'model_card', 'PCamPanel', 'pcam_panel']
+           'operating_point_html', 'model_card', 'card_line', 'PCamPanel', 'pcam_panel']
 
 # %% ../nbs/04_panel.ipynb #00f51f82
 MAX_PIXELS = 40_000_000   # the largest region the panel decodes (about 6300x6300): a heatmap of it takes minutes on 2 cores
@@ -60,7 +60,7 @@ def _flag(x:np.ndarray)->str:
 
 # %% ../nbs/04_panel.ipynb #c8874ae9
 def score_upload(
-    model:torch.nn.Module,   # a pcam_nb model in eval mode (`load_model`)
+    model,                   # a pcam_nb model in eval mode (`load_model`)
     info:dict,               # its model.json
     name:str,                # file name
     data,                    # file content (bytes or memoryview)
@@ -109,6 +109,17 @@ def _applies(r:dict)->str:
     "The table's word on applicability: yes, or no and why"
     return '' if r['p'] is None else 'yes' if not r.get('flag') else f"<b>no</b>: {html.escape(r['flag'])}"
 
+# %% ../nbs/04_panel.ipynb #988e3015
+def _thumb(
+    x:np.ndarray|None,   # an image (HxWx3 uint8), or None
+    side:int=48,         # the longer side of the thumbnail, in pixels
+)->str:                  # an <img> tag with the PNG inline, or ''
+    "A thumbnail of an uploaded image for the results table"
+    if x is None: return ''
+    im = Image.fromarray(np.asarray(x)); im.thumbnail((side, side))
+    b = io.BytesIO(); im.save(b, format='png')
+    return f'<img class="pcam-thumb" src="data:image/png;base64,{base64.b64encode(b.getvalue()).decode()}" width="{im.width}" height="{im.height}">'
+
 # %% ../nbs/04_panel.ipynb #12d407bd
 _CSS = """<style>
 table.pcam-results {border-collapse: collapse; font: 13px sans-serif}
@@ -127,9 +138,11 @@ def results_html(
     "The results table as HTML, one row per uploaded file"
     if not rows: return '<p class="pcam-empty">No files yet: upload patches (96x96) or regions (larger) above.</p>'
     e, fp = html.escape, (lambda p: '' if p is None else f'{p:.4f}')
-    head = ''.join(f'<th>{h}</th>' for h in ('#', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'uncertainty', 'model applies?', 'size', 'status'))
+    head = ''.join(f'<th>{h}</th>' for h in ('#', '', 'file', 'P(tumour)', f'call at {threshold:.4f}', 'uncertainty<br><small>(with TTA: sd of the 8 views\' P)</small>',
+                                             'model applies?', 'size', 'status'))
     fu = lambda r: '' if r.get('u') is None else f"{r['u']:.3f}" + (' <b>refer</b>' if r.get('refer') else '')
-    body = ''.join(f'<tr class="{"error" if r["p"] is None else call(r["p"], threshold)}"><td class="n">{n}</td><td class="name">{e(r["name"])}</td>'
+    body = ''.join(f'<tr class="{"error" if r["p"] is None else call(r["p"], threshold)}"><td class="n">{n}</td><td class="thumb">{_thumb(r.get("image"))}</td>'
+                   f'<td class="name">{e(r["name"])}</td>'
                    f'<td class="p">{fp(r["p"])}</td><td class="call">{call(r["p"], threshold)}</td><td class="u">{fu(r)}</td><td class="flag">{_applies(r)}</td>'
                    f'<td class="size">{e(r["size"])}</td><td class="status">{e(r["status"])}</td></tr>' for n, r in sort_rows(rows, order))
     return f'{_CSS}<table class="pcam-results"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
@@ -240,12 +253,24 @@ def model_card(
     if cv and 'n' in cv: data = f"{cv['n']} patches, {cv['folds']}-fold cross-validation, seed {cv.get('seed', '?')}: one model per fold, each trained on about {d.get('n_train', '?')}"
     cal = info.get('calibration')
     calib = (f"temperature scaling (T = {cal['temperature']:.3f}) fitted on {cal['fitted_on']}: expected calibration error {cal['ece_raw']:.4f} before, "
-             f"{cal['ece']:.4f} after" + (' (cross-fitted)' if cal.get('cross_fitted') else '')) if cal else 'none: P is the raw score (not checked against observed rates)'
-    items = [('P(tumour)', 'how likely, by this model, the centre 32x32 px of a 96x96 patch at 10x (0.97 um/px) holds tumour' + ('; calibrated: of patches given P = 0.8 about 8 in 10 were tumour in its cross-validation' if cal and cal.get('cross_fitted') else '')),
+             f"{cal['ece']:.4f} after" + (' (cross-fitted)' if cal.get('cross_fitted') else '') + ('; no lower than before on these patches' if cal['ece'] > cal['ece_raw'] else '')) if cal else 'none: P is the raw score (not checked against observed rates)'
+    items = [('P(tumour)', 'how likely, by this model, the centre 32x32 px of a 96x96 patch at 10x (0.97 um/px) holds tumour' + ('; calibrated: of patches given P = 0.8 about 8 in 10 were tumour in its cross-validation' if cal and cal.get('cross_fitted') and cal['ece'] <= cal['ece_raw'] else '')),
              ('model', f"{e(str(path))}" if path else ''), ('architecture', e(arch)), ('start', e(start)), ('data', e(data)), ('quality', e(auc)),
              ('calibration', e(calib)), ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})"), ('about', e(info.get('about', ''))),
              ('use', e(info.get('intended_use') or 'For research and teaching, not a diagnosis.'))]
     return '<div class="pcam-card" style="font:13px sans-serif">' + '<br>'.join(f'<b>{k}</b>: {v}' for k, v in items if v) + '</div>'
+
+# %% ../nbs/04_panel.ipynb #bd10165d
+def card_line(
+    info:dict,       # a model.json
+    label:str='',    # how the panel names the model
+)->str:              # HTML: one line
+    "The model in one line: name, architecture, its honest AUC, not for diagnosis"
+    e, cv, m = html.escape, info.get('cv'), info.get('metrics', {})
+    arch = info.get('arch', '?') + (f" of {', '.join(info['member_arch'])}" if 'member_arch' in info else '')
+    auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation)" if cv else
+           f"validation AUC {m['roc_auc']:.3f}" if 'roc_auc' in m else 'no AUC recorded')
+    return f'<div class="pcam-card-line" style="font:13px sans-serif"><b>{e(label)}</b>: {e(arch)}; {auc}. For research and teaching, <b>not for diagnosis</b>.</div>'
 
 # %% ../nbs/04_panel.ipynb #612d90e2
 class PCamPanel(W.VBox):
@@ -266,15 +291,23 @@ class PCamPanel(W.VBox):
         self._wire()
         if slides is not None: self.mode.value = 'whole slides'
 
+# %% ../nbs/04_panel.ipynb #05619354
+_UPLOAD_CSS = """<style>.pcam-upload {font-size: 0 !important} .pcam-upload::after {content: 'Upload images'; font-size: 13px}</style>"""   # ipywidgets writes "(0)" after its label
+
 # %% ../nbs/04_panel.ipynb #f7c9af4b
 @patch
 def _widgets(self:PCamPanel)->list:
     "The panel's widgets, as attributes of the panel; returns the rows of its layout"
     style = dict(description_width='initial')
-    self.card, self.msg = W.HTML(), W.HTML()
+    self.title = W.HTML('<h2 class="pcam-title" style="margin:4px 0 2px">pcam_nb: is there tumour in the centre of this patch?</h2>' + _UPLOAD_CSS)
+    self.card, self.card_line, self.msg = W.HTML(), W.HTML(), W.HTML()
+    self.card_box = W.Accordion([self.card], titles=('model card',), selected_index=None)   # folded away: the line above says the essentials
+    self.examples = W.Button(description='try the examples', tooltip='12 real Kaggle test patches that ship with pcam_nb', layout=W.Layout(width='150px'))
+    self.count = W.HTML()
     self.path = W.Text(placeholder='another model folder', layout=W.Layout(width='320px'))
     self.load_btn = W.Button(description='use this model', layout=W.Layout(width='140px'))
     self.upload = W.FileUpload(accept='.tif,.tiff,.png,.jpg,.jpeg', multiple=True, description='Upload images')
+    self.upload.add_class('pcam-upload')   # its own count (of files not yet read: always 0 here) is hidden; `count` says how many were scored
     self.threshold = W.FloatSlider(0.5, min=0, max=1, step=0.0001, readout_format='.4f', description='threshold', continuous_update=False,
                                    style=style, layout=W.Layout(width='420px'))
     self.tta = W.Checkbox(False, description='test-time augmentation (8 views)', indent=False)
@@ -291,10 +324,10 @@ def _widgets(self:PCamPanel)->list:
                                   tooltips=[f'{k}: {v}' for k, v in PRESETS.items()] + ['a threshold of your own (the slider)'])
     self.op_line = W.HTML()
     self.mode = W.ToggleButtons(options=['patches and regions', 'whole slides'], description='mode', style=style)
-    self.patches = W.VBox([self.upload, self.bar, W.HBox([self.threshold, self.order]), self.preset, self.op_line, W.HBox([self.tta, self.cam]), self.table, self.csv,
+    self.patches = W.VBox([W.HBox([self.upload, self.examples, self.count]), self.bar, W.HBox([self.threshold, self.order]), self.preset, self.op_line, W.HBox([self.tta, self.cam]), self.table, self.csv,
                            self.pick, self.region_box, self.info_line, self.view])
     self.slides.layout.display = 'none'
-    return [self.card, W.HBox([self.path, self.load_btn]), self.msg, self.mode, self.patches, self.slides]
+    return [self.title, self.card_line, self.card_box, W.HBox([self.path, self.load_btn]), self.msg, self.mode, self.patches, self.slides]
 
 # %% ../nbs/04_panel.ipynb #00c1af8a
 @patch
@@ -308,6 +341,7 @@ def _wire(self:PCamPanel):
     for w in (self.cam, self.pick, self.alpha): w.observe(lambda _: self._show(), 'value')
     self.cell.observe(lambda _: self._recell(), 'value')
     self.load_btn.on_click(lambda _: self.load(self.path.value.strip()))
+    self.examples.on_click(lambda _: self.try_examples())
     self.mode.observe(self._on_mode, 'value')
 
 # %% ../nbs/04_panel.ipynb #05018bf2
@@ -346,9 +380,13 @@ def load(self:PCamPanel,
         self.msg.value = f'<span style="color:#b00">cannot use {html.escape(str(model))}: {html.escape(str(e))}</span>'; return False
     self.model, self.info = m, info
     self.engine = pick_engine(m, info, 'auto', 'fp32')[0]   # ONNX Runtime on a CPU where installed (the same P to 1e-4); Grad-CAM uses the PyTorch model
+    light = isinstance(m, OnnxModel)   # the light install has the graph only: no Grad-CAM
+    self.cam.disabled, self.cam.description = light, 'Grad-CAM (needs the full install)' if light else 'Grad-CAM'
+    if light: self.cam.value = False
     self.slides.use(m, info, self.engine)
     self.model_label = str(self.label or ('(given)' if isinstance(model, tuple) else SHIPPED_LABEL if model is None else model))
     self.card.value = model_card(info, self.model_label)
+    self.card_line.value = card_line(info, self.model_label)
     self.label = None   # a model loaded later is named by its folder
     self.msg.value = ''
     self.preset.disabled = not info.get('operating_points')
@@ -383,6 +421,12 @@ def _on_upload(self:PCamPanel, change):
     if not items: return
     for name, data in items: self.rows.append(self._score(name, data))
     self.upload.value = ()   # empty the uploader: the same file may come again, and no upload stays in widget state
+    self.refresh(select=len(self.rows))
+
+@patch
+def try_examples(self:PCamPanel):
+    "Score the example patches that ship with pcam_nb (`example_patches`), as if uploaded"
+    for f in sorted(example_patches().glob('*.tif')): self.rows.append(self._score(f.name, f.read_bytes()))
     self.refresh(select=len(self.rows))
 
 # %% ../nbs/04_panel.ipynb #397cba2f
@@ -427,6 +471,7 @@ def _table(self:PCamPanel):
 def refresh(self:PCamPanel, select:int|None=None):
     "Redraw the table, the file list and the view (the calls follow the threshold; nothing is scored again)"
     self._table()
+    n = len(self.rows); self.count.value = f'<span class="pcam-count">{n} file{"" if n == 1 else "s"} scored</span>' if n else ''
     opts = [(f"{n}. {r['name']}" + ('' if r['p'] is not None else ' (error)'), n) for n, r in enumerate(self.rows, 1)]
     keep, self._quiet = select or self.pick.value, True   # one drawing below, not one per change
     try:
@@ -455,7 +500,7 @@ def _show(self:PCamPanel):
         self.info_line.value = f"<b>{html.escape(r['name'])}</b>: P(tumour) {r['p']:.4f}, call <b>{call(r['p'], thr)}</b>" + (' (TTA)' if r['tta'] else '')
     else:
         self.view.value = region_png(r['image'], r['heatmap'], thr, self.alpha.value)
-        self.info_line.value = f"<b>{html.escape(r['name'])}</b> ({r['size']} region): " + html.escape(region_summary(r['heatmap'], thr, r['cell'])) + (
+        self.info_line.value = f"<b>{html.escape(r['name'])}</b> ({r['size']} region): " + html.escape(region_summary(r['heatmap'], thr, r['cell'])) + '.' + (
             ' Grad-CAM is for single patches.' if self.cam.value else '')
 
 # %% ../nbs/04_panel.ipynb #ae3fb4d6

@@ -7,16 +7,19 @@ from __future__ import annotations
 import io, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd
 import matplotlib.pyplot as plt
 from fastprogress.fastprogress import progress_bar
 from fastcore.meta import delegates
 from .core import *
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
-from .model import resolve_precision
 from .metrics import calibrate, PRESETS
 from .applicability import applicability
-from .modelfile import load_model, Ensemble, onnx_model
+from .modelfile import load_model, Ensemble, OnnxModel, onnx_model
+try:
+    import torch
+    from pcam_nb.model import resolve_precision
+except ImportError: torch = None   # the light install: ONNX Runtime, float32 on the CPU (`OnnxModel`)
 
 # %% auto #0
 __all__ = ['model_device', 'pick_device', 'model_p', 'patch_uncertainty', 'predict_batch', 'stream_views', 'predict_source',
@@ -24,8 +27,15 @@ __all__ = ['model_device', 'pick_device', 'model_p', 'patch_uncertainty', 'predi
            'resolve_threshold', 'write_submission', 'pick_engine', 'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
+def _prep_np(x:np.ndarray, info:dict)->np.ndarray:
+    "`_prep` in numpy, for ONNX Runtime: the same float32 arithmetic"
+    if info['input'].get('stain_norm'): need_torch("a model with stain normalisation")
+    m, s = (np.asarray(info['input'][k], np.float32).reshape(1, 3, 1, 1) for k in ('mean', 'std'))
+    return (np.asarray(x).transpose(0, 3, 1, 2).astype(np.float32)/255 - m)/s
+
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
     "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics (and its stain normalisation, `core.reinhard`, where it has one)"
+    if torch is None: return _prep_np(x, info)
     x = x if isinstance(x, torch.Tensor) else np.require(x, requirements=['C', 'W'])   # copies only read-only or strided arrays
     t = torch.as_tensor(x).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
     sn = info['input'].get('stain_norm')
@@ -37,7 +47,8 @@ def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
 def model_device(
     model:torch.nn.Module,  # any torch module
 )->torch.device:
-    "Where `model`'s weights are (CPU for a model without any)"
+    "Where `model`'s weights are (CPU for a model without any, and for every model in the light install)"
+    if torch is None: return 'cpu'
     return next(iter(model.parameters()), torch.empty(0)).device
 
 # %% ../nbs/03_predict.ipynb #23291971
@@ -45,16 +56,29 @@ def pick_device(
     device:str='auto',  # 'cpu', 'cuda', or 'auto'
 )->str:
     "'auto' -> 'cuda' when a GPU is usable, else 'cpu'"
-    return ('cuda' if torch.cuda.is_available() else 'cpu') if device == 'auto' else device
+    if torch is None and device == 'cuda': need_torch('--device cuda')
+    return ('cuda' if torch is not None and torch.cuda.is_available() else 'cpu') if device == 'auto' else device
 
 # %% ../nbs/03_predict.ipynb #9b4e9049
-@torch.no_grad()
+def _precision(precision:str, dev)->str:
+    "`resolve_precision` where torch is; the light install runs float32"
+    return resolve_precision(precision, dev) if torch is not None else 'fp32'
+
+def _p1(logits:np.ndarray)->np.ndarray:
+    "P(tumour) from a batch of 2-class logits (softmax, in float32)"
+    e = np.exp(logits - logits.max(1, keepdims=True))
+    return (e[:, 1]/e.sum(1)).astype(np.float32)
+
 def _views(model, info, x, tta:bool, precision:str='fp32')->np.ndarray:
     "P(tumour) per dihedral view: (B, 8) with `tta`, else (B, 1)"
+    ks = range(8) if tta else (0,)
+    if isinstance(model, OnnxModel):   # numpy in and out: the same path in the light and the full install
+        t = _prep_np(x, info)
+        return np.stack([_p1(model(np.ascontiguousarray(dihedral(t, k)))) for k in ks], axis=1)
     dev = model_device(model)
-    t = _prep(x, info, dev)
-    with torch.autocast(dev.type, dtype=torch.bfloat16, enabled=resolve_precision(precision, dev) == 'bf16'):
-        return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].cpu().numpy() for k in (range(8) if tta else (0,))], axis=1)
+    with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=_precision(precision, dev) == 'bf16'):
+        t = _prep(x, info, dev)
+        return np.stack([model(dihedral(t, k)).float().softmax(1)[:, 1].cpu().numpy() for k in ks], axis=1)
 
 # %% ../nbs/03_predict.ipynb #e2bb09a2
 def model_p(
@@ -115,7 +139,7 @@ def stream_views(
 )->tuple:                   # (P(tumour) per patch and view, (N, 8) or (N, 1); {index: error} of skipped patches)
     "Per-view probabilities (N, 8 or 1) for every patch of `src` and a dict of unreadable ones; reading overlaps the model"
     if on_error not in ('stop', 'skip'): raise ValueError(f"on_error must be 'stop' or 'skip', not {on_error!r}")
-    precision = resolve_precision(precision, model_device(model))
+    precision = _precision(precision, model_device(model))
     n, errs = len(src), {}
     out = np.full((n, 8 if tta else 1), np.nan, np.float32)
     starts = list(range(0, n, bs))
@@ -164,6 +188,8 @@ def gradcam(
     layer:torch.nn.Module|None=None,  # the convolutional block to explain; default: the backbone's output (its last block)
 )->tuple:                    # (HxW map in [0, 1], P(tumour))
     "Grad-CAM heatmap of `target` for one patch (for an `Ensemble`: the mean of its members' maps)"
+    need_torch('Grad-CAM')
+    if isinstance(model, OnnxModel): raise ValueError("Grad-CAM needs the PyTorch model (load_model), not its ONNX graph")
     if isinstance(model, Ensemble):
         maps, ps = zip(*(gradcam(m, info, x, target, layer) for m in model.members))
         return np.mean(maps, 0), float(np.mean(ps))   # `Ensemble` averages the members' probabilities too
@@ -223,7 +249,7 @@ def heatmap(
     if img.ndim != 3 or img.shape[2] != 3 or img.dtype != np.uint8: raise ValueError(f"expected an HxWx3 uint8 image, got {img.shape} {img.dtype}")
     if cell % 2 or not 2 <= cell <= PATCH_SZ: raise ValueError(f"cell must be even and between 2 and {PATCH_SZ}, not {cell}")
     H, W = img.shape[:2]
-    precision = resolve_precision(precision, model_device(model))
+    precision = _precision(precision, model_device(model))
     gh, gw = -(-H//cell), -(-W//cell)
     pad = (PATCH_SZ - cell)//2
     padded = np.pad(img, ((pad, pad + gh*cell - H), (pad, pad + gw*cell - W), (0, 0)), mode='symmetric')
@@ -335,6 +361,9 @@ def pick_engine(
 )->tuple:                    # (what to predict with, 'onnx' or 'torch')
     "The engine a prediction runs on: ONNX Runtime where it can (CPU, float32, installed), else the PyTorch model"
     if engine not in ('auto', 'onnx', 'torch'): raise ValueError(f"engine must be auto, onnx or torch, not {engine!r}")
+    if isinstance(model, OnnxModel):   # the light install loads the graph only
+        if engine == 'torch' or precision == 'bf16': need_torch("--engine torch and --precision bf16")
+        return model, 'onnx'
     if engine == 'torch' or model_device(model).type != 'cpu' or precision == 'bf16':
         if engine == 'onnx': raise ValueError("--engine onnx runs float32 on the CPU: leave out --precision bf16 and --device cuda")
         return model, 'torch'
@@ -365,7 +394,10 @@ def _predict_cmd(
     m, used = pick_engine(m, info, engine, precision)
     if used == 'onnx': precision = 'fp32'
     t0 = time.time()
-    df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, details=True, **kwargs)
+    try: df, errs, extra = predict_images(m, info, images, show=not quiet and bars_wanted(), precision=precision, details=True, **kwargs)
+    except PatchError as e:
+        if kwargs.get('on_error', 'stop') == 'skip': raise
+        raise PatchError(f"{e} (--on-error skip scores the other images and lists the unreadable ones)") from None
     if extra: print(f"pcam_predict: note: {len(extra)} images are not in {kwargs.get('sample_submission')} and were not scored, e.g. {', '.join(extra[:3])}", file=sys.stderr)
     if errs:
         with atomic_path(str(out) + '.errors.txt', overwrite=True) as f: f.write_text(''.join(f"{k}\t{v}\n" for k, v in errs.items()))
@@ -378,8 +410,10 @@ def _predict_cmd(
     if nf: print(f"pcam_predict: {nf} of {len(df)} images flagged: the model may not apply to them (" + (f"{details} says which and why" if details else "--details FILE says which and why") + "); "
                  + ', '.join(f"{n} {r.split(':')[0]}" for r, n in df.flag[df.flag != ''].value_counts().items()), file=sys.stderr)
     dt = time.time() - t0
-    print(f"pcam_predict: {len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s){' with TTA' if kwargs.get('tta') else ''} in {resolve_precision(precision, model_device(m))} on {model_device(m)}{' (ONNX Runtime)' if used == 'onnx' else ''}, {', raw scores (before calibration)' if kwargs.get('raw') else ''}; threshold {thr:.4f} ({how}): "
-          f"{int((df.label >= thr).sum())} called tumour; wrote {out}")
+    run = [f"{len(df)} images in {dt:.1f}s ({len(df)/max(dt, 1e-9):.0f}/s)", 'with TTA' if kwargs.get('tta') else '',
+           f"{_precision(precision, model_device(m))} on {model_device(m)}" + (' (ONNX Runtime)' if used == 'onnx' else ' (PyTorch)'),
+           'raw scores (before calibration)' if kwargs.get('raw') else '']
+    print(f"pcam_predict: {', '.join(r for r in run if r)}; {int((df.label >= thr).sum())} called tumour at threshold {thr:.4f}, {how}; wrote {out}")
 
 # %% ../nbs/03_predict.ipynb #3278e759
 def pcam_predict_cli(argv=None):

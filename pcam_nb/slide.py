@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import numpy as np, pandas as pd, torch
+import numpy as np, pandas as pd
 from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
@@ -21,9 +21,10 @@ from .predict import _views, model_p, patch_uncertainty, pick_device, pick_engin
 __all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET',
            'SLIDE_FALLBACK', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS',
            'REGION_COLUMNS', 'SLIDES_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
-           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'size_class', 'p_grid', 'square_scores',
-           'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'slide_presets', 'resolve_slide_threshold',
-           'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli', 'oof_p']
+           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class', 'p_grid',
+           'square_scores', 'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'slide_presets',
+           'resolve_slide_threshold', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides',
+           'pcam_slide_cli', 'oof_p']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -239,6 +240,16 @@ def read_windows(
             errs[j] = f"unreadable: {type(e).__name__}: {str(e)[:200]}"
             s.reopen()
     return out, errs
+
+# %% ../nbs/03c_slide.ipynb #ec9208ef
+def unscored_edge(
+    s:Slide,                # the slide
+    stride:int=PATCH_SZ,    # the grid's step at PCam's scale
+)->dict:                    # right, bottom: the strips no window covers, in um
+    "The strips at a slide's right and bottom edges that no window of `window_grid` covers (each narrower than a window)"
+    k = PCAM_MPP/s.mpp
+    def edge(L): return L - ((L - PATCH_SZ)//stride*stride + PATCH_SZ) if L >= PATCH_SZ else L
+    return dict(right=round(edge(s.dims[0][0]/k)*PCAM_MPP, 1), bottom=round(edge(s.dims[0][1]/k)*PCAM_MPP, 1))
 
 # %% ../nbs/03c_slide.ipynb #437da580
 LESION_PX = 2*PATCH_SZ   # side of the smallest lesion the slide score looks for, in pixels at PCam's scale (2x2 patches, 0.19 mm)
@@ -461,7 +472,7 @@ def _run_key(s:Slide, stride, tta, min_tissue, info)->dict:
 
 # %% ../nbs/03c_slide.ipynb #af572ab4
 def score_slide(
-    model:torch.nn.Module,   # a pcam_nb model in eval mode (`load_model`)
+    model,                   # a pcam_nb model in eval mode (`load_model`)
     info:dict,               # its model.json
     slide:str|Path|Slide,    # the slide file, or an open `Slide`
     out:str|Path,            # the run's folder: tiles.csv as it goes, then the pictures, regions and summary
@@ -589,7 +600,7 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 score=round(score, 6), call='tumour' if score >= st['threshold'] else 'no tumour', slide_threshold=st['threshold'], slide_preset=st['preset'],
                 slide_threshold_from=st['source'], expected_sensitivity=st['sensitivity'], expected_specificity=st['specificity'],
                 lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
-                candidate_regions=len(cand))
+                candidate_regions=len(cand), unscored_edge_um=unscored_edge(s, stride))
     summ |= _assessable(ok)
     if summ['not_assessable']: summ['call'] = 'not assessable'
     if 'refer' in ok: summ['windows_referred'] = int((ok.refer == True).sum())   # with TTA: windows above the model's referral cut
@@ -625,7 +636,7 @@ def _slide_row(sm:dict)->dict:
 
 # %% ../nbs/03c_slide.ipynb #3e95eac1
 def score_slides(
-    model:torch.nn.Module,   # a pcam_nb model in eval mode
+    model,                   # a pcam_nb model in eval mode
     info:dict,               # its model.json
     folder:str|Path,         # a folder of slides
     out:str|Path,            # one output folder per slide inside it (named after the slide), and slides.csv
@@ -635,6 +646,7 @@ def score_slides(
     "Score every slide of a folder; finished ones (summary.json) are skipped, a bad slide is reported and the rest go on; under torchrun each process takes its share"
     out, (rank, world) = Path(out), _rank()
     files = slide_files(folder)
+    if not files: raise SlideError(f"{folder}: no slides in it (files ending {', '.join(SLIDE_EXTS)})")
     for f in files[rank::world]:
         d = out/f.stem
         if _finished(d): continue
@@ -687,6 +699,8 @@ def _slide_cmd(
         print(f"pcam_slide: {slide}: no tissue found (every window is glass at --min-tissue {min_tissue}): check that this is the slide meant, or lower --min-tissue", file=sys.stderr)
     print(f"pcam_slide: {sm['slide']}: {sm['windows_scored']} windows scored ({sm['windows_skipped_glass']} of glass skipped, {sm['windows_unreadable']} unreadable) "
           f"in {sm['seconds']:.0f} s; largest P {sm['max_p'] if sm['max_p'] is None else round(sm['max_p'], 4)}")
+    if (e := sm.get('unscored_edge_um')) and max(e.values()) > 0:
+        print(f"pcam_slide: not scored: the last {e['right']:.0f} um at the right edge and {e['bottom']:.0f} um at the bottom (narrower than a window)")
     if sm['flagged_share'] > FLAG_WARN:
         print(f"pcam_slide: {slide}: {sm['flagged_share']:.0%} of the tissue windows look unlike PCam's patches (most: {max(sm['flags'], key=sm['flags'].get)}): "
               "check the slide's scale (--mpp) and stain; P means little there", file=sys.stderr)

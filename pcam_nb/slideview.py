@@ -13,6 +13,7 @@ from PIL import Image
 import ipywidgets as W
 from fastcore.basics import patch
 from .core import *
+from .modelfile import OnnxModel
 from .predict import _views, model_p, gradcam, heatmap, show_gradcam, show_heatmap
 from .slide import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid, tumour_regions, _run_key, _tiles_done
 
@@ -132,7 +133,8 @@ def place_at(
     n = size + 2*CENTER_SZ
     big = read_at(s, cx - n/2*k, cy - n/2*k, n)
     win = big[n//2 - PATCH_SZ//2:n//2 + PATCH_SZ//2, n//2 - PATCH_SZ//2:n//2 + PATCH_SZ//2]
-    cam, _ = gradcam(cam_model if cam_model is not None else model, info, win)
+    cm = cam_model if cam_model is not None else model
+    cam = None if isinstance(cm, OnnxModel) else gradcam(cm, info, win)[0]   # (the light install: no Grad-CAM)
     t = res['tiles']; hit = t[(t.row == row) & (t.col == col)].p.dropna()
     return dict(image=big[CENTER_SZ:-CENTER_SZ, CENTER_SZ:-CENTER_SZ], heatmap=heatmap(model, info, big, CENTER_SZ, tta)[1:-1, 1:-1], window=win,
                 p=float(model_p(_views(model, info, win[None], tta), info)[0]), cam=cam, row=row, col=col,
@@ -151,7 +153,9 @@ def place_png(
     h = rg['image'].shape[0]/2
     ax.add_patch(matplotlib.patches.Rectangle((h - PATCH_SZ/2 - .5, h - PATCH_SZ/2 - .5), PATCH_SZ, PATCH_SZ, fill=False, ec='lime', lw=1.5))
     ax.set_title(f"10x, {rg['image'].shape[0]} px: P of each 32x32 square (window boxed)", fontsize=8)
-    show_gradcam(rg['window'], rg['cam'], ax=bx); bx.set_title(f"the window: P(tumour) {rg['p']:.4f}; Grad-CAM", fontsize=8); bx.axis('off')
+    if rg['cam'] is None: bx.imshow(rg['window']); bx.set_title(f"the window: P(tumour) {rg['p']:.4f}", fontsize=8)
+    else: show_gradcam(rg['window'], rg['cam'], ax=bx); bx.set_title(f"the window: P(tumour) {rg['p']:.4f}; Grad-CAM", fontsize=8)
+    bx.axis('off')
     b = io.BytesIO(); fig.savefig(b, format='png', dpi=90); return b.getvalue()
 
 # %% ../nbs/03d_slideview.ipynb #4d95b72a

@@ -4,6 +4,7 @@
 
 # %% ../nbs/02e_train.ipynb #f6ae1892
 from __future__ import annotations
+from .core import need_full_install; need_full_install('pcam_nb.train (training: pcam_train, pcam_demo)')
 import contextlib, inspect, json, os, re, sys, tempfile, time, warnings
 from pathlib import Path
 import numpy as np, pandas as pd

@@ -36,7 +36,7 @@ def free_port():
 def start_app(model, port, tmp, extra=()):
     "Start pcam_app (`model` None: with no --model, the shipped model; `extra`: more options); return (process, url, seconds until it printed its address)"
     t = time.time()
-    exe = Path(sys.executable).parent/'pcam_app'
+    exe = Path(os.environ.get('PCAM_APP_BIN') or Path(sys.executable).parent/'pcam_app')   # PCAM_APP_BIN: another install's (the light one)
     out = open(tmp/'pcam_app.out', 'w+')
     opt = ['--model', model.name] if model else []
     p = subprocess.Popen([str(exe), *opt, *extra, '--port', str(port), '--no-browser'], cwd=model.parent if model else tmp, stdout=out, stderr=subprocess.STDOUT)
@@ -162,7 +162,11 @@ def main():
             if a.screenshot:   # the panel as a user sees it now: five patches and a region, the region's heatmap shown
                 page.locator('.pcam-panel').screenshot(path=str(tmp/'shot.png'))
                 im = Image.open(tmp/'shot.png').convert('RGB'); im.thumbnail((760, 2000))
-                im.quantize(128).save(a.screenshot, optimize=True)
+                from PIL.PngImagePlugin import PngInfo
+                from pcam_nb.core import file_hash
+                from pcam_nb.modelfile import SHIPPED, shipped_model
+                stamp = PngInfo(); stamp.add_text('pcam_nb_model', f"{SHIPPED} {file_hash(shipped_model()/'model.json')[:16]}")   # 04_panel checks it against the shipped model
+                im.quantize(128).save(a.screenshot, optimize=True, pnginfo=stamp)
                 log(f"screenshot: {a.screenshot} ({Path(a.screenshot).stat().st_size/1e3:.0f} kB)")
             # 5. the threshold slider re-labels the rows
             calls0 = [o['call'] for o in r]
@@ -176,6 +180,15 @@ def main():
                     .filter(tr => tr.querySelector('td.call').textContent)
                     .every(tr => tr.querySelector('td.call').textContent == '{want}' || tr.querySelector('td.p').textContent == '1.0000')""", timeout=60_000)
             log(f"  threshold slider: calls {calls0} at the model's threshold; all 'normal' dragged to 1 (but a P of 1.0000), all 'tumour' dragged to 0")
+            # 6. "try the examples": the 12 patches that ship with pcam_nb, each with its thumbnail, and the count beside the uploader
+            n0 = len(rows(page)); t = time.time()
+            page.locator('.pcam-panel button:has-text("try the examples")').click(); r = wait_rows(page, n0 + 12)
+            page.wait_for_function(f"document.querySelector('.pcam-count').textContent == '{n0 + 12} files scored'", timeout=60_000)
+            thumbs = page.locator('table.pcam-results img.pcam-thumb').count()
+            assert thumbs == sum(1 for o in r if o['status'] == 'ok'), (thumbs, r)
+            line = page.locator('.pcam-card-line').first.text_content(); title = page.locator('.pcam-title').first.text_content()
+            assert 'not for diagnosis' in line and 'AUC' in line and title, (line, title)
+            log(f"  try the examples: {len(r) - n0} rows in {time.time() - t:.2f} s, {thumbs} thumbnails; title {title!r}; card line {line!r}")
             if a.bench:
                 big = np.tile(region, (3, 3, 1))[:1024, :1024]
                 Image.fromarray(big).save(tmp/'region1024.png')

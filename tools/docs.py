@@ -10,7 +10,8 @@ mkdocs-material installs from PyPI, builds offline, ships its own search (a preb
 and renders Markdown tables and code as nbdev's docs do. The notebooks are turned into Markdown here
 with nbdev's rules rather than by mkdocs-jupyter, which shows every cell as it is (`#| export` sources,
 `#| hide` cells, directive lines) and loads require.js from a CDN: here `#| hide` and `#| export`
-cells are left out, `show_doc` cells show only their output (the signature with its docments),
+cells are left out, `show_doc` cells show only their output (the signature with its docments), cells that
+test (`test_eq`, `assert`, ...) show only their outputs (the tests stay in the notebooks), code wraps,
 directive lines are stripped, and the saved outputs (text, tables, pictures) are kept, as on an nbdev site.
 
 The home page is nbs/index.ipynb (the README's source) followed by the module table, which is generated
@@ -87,6 +88,10 @@ def _outputs(cell:dict, stem:str, out:Path, n:list)->list:
         elif ''.join(d.get('text/plain', '')).strip(): res.append('```\n' + ''.join(d['text/plain']).rstrip('\n') + '\n```')
     return res
 
+def is_test(code:str)->bool:
+    "A cell that tests (fastcore's `test_*` calls, `assert`): it stays in the notebook, its code is left off the site (its outputs stay)"
+    return bool(re.search(r'\btest_\w+\(|^\s*assert\b', code, re.M))
+
 def render(nb:Path, out:Path, pages:dict)->str:
     "One notebook as a Markdown page, by nbdev's rules (see the module docstring)"
     parts, n, stem = [], [0], page_name(nb)[:-3]
@@ -96,7 +101,7 @@ def render(nb:Path, out:Path, pages:dict)->str:
         if c['cell_type'] != 'code': continue
         ds, code = _directives(src)
         if HIDE & set(ds): continue
-        if code and 'echo' not in ds and not re.match(r'^show_doc\(', code): parts.append('```python\n' + code + '\n```')
+        if code and 'echo' not in ds and not re.match(r'^show_doc\(', code) and not is_test(code): parts.append('```python\n' + code + '\n```')
         if 'output' not in ds: parts += _outputs(c, stem, out, n)
     src = f"{GIT}{nb.relative_to(ROOT).as_posix()}"
     return '\n\n'.join(p for p in parts if p) + f"\n\n---\n\n*This page is [{nb.name}]({src}), with its saved outputs.*\n"
@@ -122,6 +127,7 @@ def mkdocs_yml(proc:Path, site:Path, nbs:list)->dict:
                 extra_css=['pcam.css'], nav=[{'Home': 'index.md'}] + other + [{'Modules': mods}])
 
 CSS = """.nb-output { overflow-x: auto; }
+.md-typeset pre > code { white-space: pre-wrap; overflow-wrap: anywhere; }
 .nb-output table { font-size: .7rem; }
 .md-typeset img { max-width: 100%; }
 """

