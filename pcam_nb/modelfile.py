@@ -226,8 +226,8 @@ def _weight_files(path:Path, info:dict)->list:
     return [('', _checked_weights(path, info), info['weights']['sha256'])]
 
 def _weights_key(path:Path, info:dict)->str:
-    "What a folder's graph must have been made for: the hashes of its weights files, in order"
-    return ','.join(h for _, _, h in _weight_files(path, info))
+    "What a folder's graph must have been made for: the hashes of its weights files as model.json names them, in order (the files are not read)"
+    return ','.join(j['weights']['sha256'] for j in ([j for _, j in _members(path, info)] if 'members' in info else [info]))
 
 def _current(om:OnnxModel, path:Path, info:dict)->bool:
     "Whether a graph was made for the weights the folder's model.json names"
@@ -239,6 +239,7 @@ def _load_onnx(path:Path, info:dict)->tuple:
     if not f.is_file():
         raise FullInstallError(f"{path}: no {ONNX_FILE}, and the light install runs a model through its graph: write it once with modelfile.write_onnx "
                                "in the full install (bash tools/install.sh)")
+    _weight_files(path, info)   # the weights are what model.json names (load_model checks this in the full install)
     om = OnnxModel(f)
     if not _current(om, path, info): raise ValueError(f"{f}: made for other weights than {path/'model.json'} names; write it again (modelfile.write_onnx)")
     om.pcam_folder = path

@@ -74,7 +74,7 @@ def _views(model, info, x, tta:bool, precision:str='fp32')->np.ndarray:
     ks = range(8) if tta else (0,)
     if isinstance(model, OnnxModel):   # numpy in and out: the same path in the light and the full install
         t = _prep_np(x, info)
-        return np.stack([_p1(model(np.ascontiguousarray(dihedral(t, k)))) for k in ks], axis=1)
+        return np.stack([_p1(model(dihedral(t, k))) for k in ks], axis=1)   # (OnnxModel makes its input contiguous)
     dev = model_device(model)
     with torch.no_grad(), torch.autocast(dev.type, dtype=torch.bfloat16, enabled=_precision(precision, dev) == 'bf16'):
         t = _prep(x, info, dev)
