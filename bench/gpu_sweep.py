@@ -42,9 +42,9 @@ for (name, kw), s in order:
     with contextlib.redirect_stdout(log): cv = train_cv(data, d, folds=5, seed=s, show=False, verify=False, force=True, bs=64 if not quick else 16, **kw)
     ys, pt, p0 = [], [], []
     for k in range(5):
-        m, info = load_model(d/f'fold-{k + 1}', dev)
+        m = load_model(d/f'fold-{k + 1}', dev); info = m.info
         ho = held_out_patches(data, info)
-        v = stream_views(m, info, ho, tta=True, show=False)[0]
+        v = stream_views(m, ho, tta=True, show=False)[0]
         ys.append(ho.labels); pt.append(v.mean(1)); p0.append(v[:, 0])
     y, pt, p0 = np.concatenate(ys), np.concatenate(pt), np.concatenate(p0)
     a0, a_tta = auc_ci(y, p0), auc_ci(y, pt)

@@ -32,8 +32,8 @@ def main(n_calib=256, batch=128):
     rows = []
     P32, P8 = np.full(len(oof), np.nan), np.full(len(oof), np.nan)
     for fold in sorted(oof.fold.unique()):
-        m, info = load_model(ship/f'fold-{fold}', fuse=True)
-        f32 = onnx_model(m, info, cache=tmp)
+        m = load_model(ship/f'fold-{fold}', fuse=True); info = m.info
+        f32 = onnx_model(m, cache=tmp)
         held = oof.index[oof.fold == fold].values; train = oof.index[oof.fold != fold].values
         xi = lambda idx: _prep(X[[pos[oof.id[j]] for j in idx]], info).numpy()
         rng = np.random.default_rng(fold)
@@ -43,7 +43,7 @@ def main(n_calib=256, batch=128):
             def get_next(self):
                 b = next(self.it, None); return None if b is None else {'x': b}
         pre, q = tmp/f'pre{fold}.onnx', tmp/f'int8-{fold}.onnx'
-        quant_pre_process(str(f32.path), str(pre))
+        quant_pre_process(str(f32.net.path), str(pre))
         quantize_static(str(pre), str(q), Reader(), quant_format=QuantFormat.QDQ, per_channel=True,
                         activation_type=QuantType.QUInt8, weight_type=QuantType.QInt8)
         i8 = OnnxModel(q)

@@ -89,7 +89,7 @@ def score(out, per_fold=4, strides=(96, 32)):
                 (out/'annotations'/f'{name}.geojson').write_text(json.dumps(gj))
             for s in strides:
                 d = out/f'runs{s}'/name
-                if not (d/'summary.json').is_file(): score_slide(eng, info, svs, d, stride=s, show=False)
+                if not (d/'summary.json').is_file(): score_slide(eng, svs, d, stride=s, show=False)
             print(f"{name}: {(G >= 0).sum()} patches, {len(les)} lesions; {time.time() - t0:.0f} s", file=sys.stderr, flush=True)
 
 def report(out):

@@ -13,7 +13,7 @@ import io, os, sys
 import numpy as np, pandas as pd, torch
 from PIL import Image
 from sklearn.metrics import roc_auc_score
-from pcam_nb.evaluate import _read_batch, _views, model_p
+from pcam_nb.evaluate import read_batch, view_probs, model_p
 from stain_shift import held_out_folds   # this folder's: the fold models and the patches each never saw
 
 PATHS = {   # name: (JPEG quality or 0, where: '40x', '40x+10x' or '10x'); None: the patch as it is
@@ -37,9 +37,9 @@ def main(model=None):
     for f, eng, info, src in held_out_folds(model):
         P = {k: [] for k in PATHS}
         for s in range(0, len(src), 256):
-            x, _ = _read_batch(src, list(range(s, min(s + 256, len(src)))))
+            x, _ = read_batch(src, list(range(s, min(s + 256, len(src)))))
             for k, v in PATHS.items():
-                P[k].append(model_p(_views(eng, info, x if v is None else np.stack([via_slide(a, *v) for a in x]), False), info))
+                P[k].append(model_p(view_probs(eng, x if v is None else np.stack([via_slide(a, *v) for a in x]), False), info))
         P = {k: np.concatenate(v) for k, v in P.items()}; y = np.asarray(src.labels); a0 = roc_auc_score(y, P['none'])
         rows += [dict(fold=f, path=k, auc_drop=a0 - roc_auc_score(y, P[k]), dp_p95=np.quantile(abs(P[k] - P['none']), .95)) for k in PATHS]
         print(f"fold {f} done", file=sys.stderr, flush=True)

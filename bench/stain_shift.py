@@ -20,20 +20,20 @@ from pcam_nb.modelfile import load_model, onnx_model, shipped_model
 
 def held_out_folds(model=None):
     "(fold, engine, model.json, patches): each fold model of a cross-validation (calibrated as its ensemble is), with the patches it never saw"
-    ship = Path(model) if model else shipped_model(); top = load_model(ship)[1]
+    ship = Path(model) if model else shipped_model(); top = load_model(ship).info
     oof = pd.read_csv(ship/'oof_predictions.csv', dtype={'id': str})
     kg = read_kaggle(sample_path()); files = dict(zip(kg.ids, kg.files))
     for f in sorted(oof.fold.unique()):
-        m, info = load_model(ship/f'fold-{f}', fuse=True)
+        m = load_model(ship/f'fold-{f}', fuse=True); info = m.info
         info = dict(info, calibration=top.get('calibration'), threshold=top['threshold'])
         part = oof[oof.fold == f]
-        yield f, onnx_model(m, info) or m, info, FilePatches([files[i] for i in part.id], part.label.values, list(part.id))
+        yield f, onnx_model(m) or m, info, FilePatches([files[i] for i in part.id], part.label.values, list(part.id))
 
 def main(model=None, tta=False):
     torch.set_num_threads(int(os.environ.get('PCAM_THREADS', 2)))
     t, parts = time.time(), []
     for f, eng, info, src in held_out_folds(model):
-        parts.append(stain_report(eng, info, src, tta=tta).assign(fold=f))
+        parts.append(stain_report(eng, src, tta=tta).assign(fold=f))
         print(f"fold {f}: {len(src)} patches, {time.time() - t:.0f} s", file=sys.stderr, flush=True)
     # the per-fold tables pooled: AUC per fold averaged by size would differ from the pooled AUC; report both
     tab = pd.concat(parts)

@@ -9,6 +9,8 @@ __all__ = []
 from fastai.vision.all import *
 from .core import *
 from .metrics import *
+from .cli import *
+from .stain import *
 from .applicability import *
 from .data.synth import *
 from .data.readers import *

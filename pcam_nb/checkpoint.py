@@ -83,7 +83,8 @@ class Checkpoint(Callback):
                   model={k: v.detach().cpu() for k, v in unwrap(self.model).state_dict().items()}, opt=_plain(self.opt.state_dict()),
                   values=self.prior + [[float(v) for v in r] for r in self.recorder.values],
                   trackers=trackers, rng=rng, meta=_plain(self.meta),
-                  smooth_loss=dict(count=self.recorder.smooth_loss.count, val=self.recorder.smooth_loss.val.detach().cpu()))   # the logged train_loss is a running mean
+                  smooth_loss=dict(count=self.recorder.smooth_loss.count,
+                                   val=self.recorder.smooth_loss.val.detach().cpu()))   # the logged train_loss is a running mean
         if num_distrib() > 1: ck['rng_ranks'] = ranks
         with atomic_path(self.path) as p: torch.save(_plain(ck), p)
 
@@ -93,10 +94,10 @@ def load_checkpoint(
 )->dict:             # its contents
     "Read a checkpoint (tensors, numbers and lists only: `weights_only`), with a clear error naming the file"
     path = Path(path)
-    if not path.is_file(): raise FileNotFoundError(f"{path}: no checkpoint there (a run writes one after its first epoch; a finished run removes it)")
+    if not path.is_file(): raise MissingError(f"{path}: no checkpoint there (a run writes one after its first epoch; a finished run removes it)")
     try: ck = torch.load(path, weights_only=True)
-    except Exception as e: raise ValueError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
-    if not isinstance(ck, dict) or 'epochs_done' not in ck: raise ValueError(f"{path}: not a pcam_nb checkpoint")
+    except Exception as e: raise InputError(f"{path}: not a readable checkpoint ({type(e).__name__}: {e})") from None
+    if not isinstance(ck, dict) or 'epochs_done' not in ck: raise InputError(f"{path}: not a pcam_nb checkpoint")
     return ck
 
 # %% ../nbs/02c_checkpoint.ipynb #973c9e5e
@@ -111,7 +112,7 @@ def restore_checkpoint(
 
 # %% ../nbs/02c_checkpoint.ipynb #947d4f48
 class ResumeFrom(Callback):
-    "Continue an interrupted one-cycle fit: use with `fit_one_cycle(n_epoch - ck['epochs_done'], ...)` after `restore_checkpoint` (and `Checkpoint(..., resumed=ck)`, `EpochLog(offset=...)` to count on)"
+    "Continue an interrupted one-cycle fit: `fit_one_cycle(n_epoch - ck['epochs_done'], ...)` after `restore_checkpoint`"
     order = 59   # sets the schedule's position before `ParamScheduler` (60) reads it
     def __init__(self,
                  ck:dict,       # from `load_checkpoint`
@@ -119,7 +120,7 @@ class ResumeFrom(Callback):
         self.ck, self.total, self.done = ck, n_epoch, ck['epochs_done']
     def before_fit(self):
         if self.n_epoch != self.total - self.done:
-            raise ValueError(f"{self.done} of {self.total} epochs are done: resume with fit_one_cycle({self.total - self.done}, ...), not {self.n_epoch}")
+            raise InputError(f"{self.done} of {self.total} epochs are done: resume with fit_one_cycle({self.total - self.done}, ...), not {self.n_epoch}")
         self._trackers()   # (again before the first epoch, after the callbacks' own before_fit; here for a fit with no epoch left)
     def _trackers(self):
         for cb in self.cbs:   # the best so far, early stopping's count
@@ -128,7 +129,8 @@ class ResumeFrom(Callback):
         if self.epoch: return
         self._trackers()
         rr = self.ck.get('rng_ranks', [])   # a distributed run's: each rank resumes with its own (with as many processes as before)
-        set_rng_states(rr[rank_distrib()] if len(rr) == num_distrib() > 1 else self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))   # (wrapped during a distributed fit)
+        # (wrapped during a distributed fit)
+        set_rng_states(rr[rank_distrib()] if len(rr) == num_distrib() > 1 else self.ck['rng'], getattr(self.dls.train, 'dl', self.dls.train))
         sl = self.ck['smooth_loss']; self.recorder.smooth_loss.count, self.recorder.smooth_loss.val = sl['count'], sl['val']
     def before_batch(self):
         if self.training: self.learn.pct_train = (self.done + self.epoch + self.iter/self.n_iter)/self.total   # where the uninterrupted schedule is

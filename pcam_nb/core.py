@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import argparse, hashlib, importlib, importlib.util, inspect, os, sys, tempfile, warnings
+import argparse, hashlib, importlib, importlib.util, inspect, logging, os, sys, tempfile, warnings
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -13,10 +13,29 @@ from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
-           'PCAM_STD', 'RGB_FROM_HED', 'CLI_ERRORS', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET',
-           'REINHARD_FLOOR', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
+           'PCAM_STD', 'pcam_log', 'SHIMS_UNTIL', 'PCamError', 'InputError', 'MissingError', 'ExistsError', 'RunError',
+           'MissingPackage', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
            'example_patches', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'FullInstallError',
-           'need_torch', 'need_full_install', 'cli_parser', 'run_cli', 'dihedral', 'reinhard', 'moved']
+           'need_torch', 'need_full_install', 'dihedral', 'moved']
+
+# %% ../nbs/00_core.ipynb #2a5f57a5
+class PCamError(Exception):
+    "An error the user can act on: a command reports it in one line (`cli.run_cli`)"
+
+class InputError(PCamError, ValueError):
+    "Bad input: a file's content, an option's value, settings that do not fit together"
+
+class MissingError(PCamError, FileNotFoundError):
+    "A file or folder that is not there"
+
+class ExistsError(PCamError, FileExistsError):
+    "An output already there, which is not replaced"
+
+class RunError(PCamError, RuntimeError):
+    "Something the run needs failed (a server that did not start, another process)"
+
+class MissingPackage(PCamError, ImportError):
+    "A package that is not installed"
 
 # %% ../nbs/00_core.ipynb #3e5d9031
 PATCH_SZ = 96   # side of a PCam patch, in pixels
@@ -37,11 +56,6 @@ N_BOOT = 2000     # default bootstrap resamples of a confidence interval
 PCAM_MEAN = (0.704, 0.548, 0.698)  # R, G, B means of PCam pixels in [0,1]
 PCAM_STD  = (0.239, 0.282, 0.215)  # R, G, B standard deviations
 
-# %% ../nbs/00_core.ipynb #fc97e64b
-RGB_FROM_HED = np.array([[0.650, 0.704, 0.286],    # haematoxylin: optical density per R, G, B
-                         [0.072, 0.990, 0.105],    # eosin
-                         [0.268, 0.570, 0.776]])   # residual (DAB) channel, completing the basis
-
 # %% ../nbs/00_core.ipynb #0dc9ccdc
 def center_box(
     sz:int|tuple=PATCH_SZ, # side of the image, or its (height, width)
@@ -49,7 +63,7 @@ def center_box(
 )->tuple:                  # (top, left, bottom, right); bottom and right are exclusive
     "Pixel box of the centre `c`x`c` window of an image of size `sz`"
     h, w = (sz, sz) if isinstance(sz, int) else tuple(sz)
-    if not 0 < c <= min(h, w): raise ValueError(f"centre window {c} does not fit in a {h}x{w} image")
+    if not 0 < c <= min(h, w): raise InputError(f"centre window {c} does not fit in a {h}x{w} image")
     t, l = (h - c)//2, (w - c)//2
     return (t, l, t + c, l + c)
 
@@ -73,7 +87,7 @@ def as_label(
         f = float(str(v).strip()) if isinstance(v, (str, bytes, np.str_)) else float(v)
         ok = f in (0.0, 1.0)
     except (TypeError, ValueError): ok = False
-    if not ok: raise ValueError(f"{where + ': ' if where else ''}label {v!r} is not 0 or 1")
+    if not ok: raise InputError(f"{where + ': ' if where else ''}label {v!r} is not 0 or 1")
     return int(f)
 
 # %% ../nbs/00_core.ipynb #4921e3f9
@@ -91,15 +105,15 @@ def atomic_path(
 ):
     "Context manager yielding a temporary path that replaces `dest` atomically when the block succeeds"
     dest = Path(dest)
-    if not overwrite and dest.exists(): raise FileExistsError(f"{dest} already exists; not overwriting it")
-    if not dest.parent.is_dir(): raise FileNotFoundError(f"cannot write {dest}: folder {dest.parent} does not exist")
+    if not overwrite and dest.exists(): raise ExistsError(f"{dest} already exists; not overwriting it")
+    if not dest.parent.is_dir(): raise MissingError(f"cannot write {dest}: folder {dest.parent} does not exist")
     fd, tmp = tempfile.mkstemp(prefix=f'.{dest.name}.', suffix='.tmp', dir=dest.parent)
     os.close(fd)
     tmp = Path(tmp)
     umask = os.umask(0); os.umask(umask)
     try:
         yield tmp
-        if not overwrite and dest.exists(): raise FileExistsError(f"{dest} appeared while writing; not overwriting it")
+        if not overwrite and dest.exists(): raise ExistsError(f"{dest} appeared while writing; not overwriting it")
         os.chmod(tmp, 0o666 & ~umask)   # mkstemp (or the writer, e.g. safetensors) makes private files: a saved file gets the usual permissions
         os.replace(tmp, dest)
     finally:
@@ -116,14 +130,14 @@ def sample_path(
                                      f"(train/<id>.tif + train_labels.csv), e.g. export {var}=../shared/data/pcam-kaggle-4k")
     p = Path(v).expanduser().absolute()
     if sibling: p = p.parent/sibling
-    if not p.is_dir(): raise FileNotFoundError(f"${var} points to {v!r}, but {p} is not a folder")
+    if not p.is_dir(): raise MissingError(f"${var} points to {v!r}, but {p} is not a folder")
     return p
 
 # %% ../nbs/00_core.ipynb #1d2eedcf
 def example_patches()->Path:   # the folder of the 12 example patches (96x96 TIFF files)
     "The real example patches that ship with pcam_nb (12 unlabelled Kaggle test patches)"
     p = Path(importlib.import_module('pcam_nb').__file__).parent/'examples'
-    if not p.is_dir(): raise FileNotFoundError(f"{p}: the example patches are missing from this install of pcam_nb (reinstall it)")
+    if not p.is_dir(): raise MissingError(f"{p}: the example patches are missing from this install of pcam_nb (reinstall it)")
     return p
 
 # %% ../nbs/00_core.ipynb #a85cfeb9
@@ -171,13 +185,10 @@ def refuse_existing(
 ):
     "Raise `FileExistsError` when `path` already holds `what`, unless `force`"
     if (Path(path).exists() if exists is None else exists) and not force:
-        raise FileExistsError(f"{path} already holds {what}; {hint}")
-
-# %% ../nbs/00_core.ipynb #bffe3624
-CLI_ERRORS = (OSError, ValueError, RuntimeError, ArithmeticError, ImportError)  # reported as one line by `run_cli`
+        raise ExistsError(f"{path} already holds {what}; {hint}")
 
 # %% ../nbs/00_core.ipynb #21d7a31a
-class FullInstallError(ImportError):
+class FullInstallError(MissingPackage):
     "Raised in the light install (no torch) by what needs the full one"
 
 def need_torch(
@@ -196,54 +207,9 @@ def need_full_install(
         if Path(sys.argv[0]).name.startswith('pcam_'): sys.exit(f"{Path(sys.argv[0]).name}: {e}")
         raise
 
-# %% ../nbs/00_core.ipynb #85e23004
-def _arg_kinds(anno)->list:
-    "Type names in an annotation (`'str|Path'`, `int|None`, `bool`), without None"
-    s = anno.__name__ if isinstance(anno, type) else str(anno)
-    return [o.split('.')[-1] for o in s.replace(' ', '').split('|') if o not in ('None', 'NoneType', '')]
-
-# %% ../nbs/00_core.ipynb #eef9d549
-def _number_or_text(s:str, num=float):
-    "A command-line value that may be a number (`3e-3`; `num` converts it) or a word (`auto`)"
-    try: return num(s)
-    except ValueError: return s
-
-# %% ../nbs/00_core.ipynb #6bc350d5
-def cli_parser(
-    func,               # a function with docments; `@delegates` parameters included
-    prog:str,           # the command's name
-    skip:tuple=(),      # parameters the command does not offer
-)->argparse.ArgumentParser:
-    "An argument parser with one option per parameter of `func`: its default, its type and its docment"
-    docs, p = docments(func), argparse.ArgumentParser(prog=prog, description=func.__doc__)
-    for n, prm in inspect.signature(func).parameters.items():
-        if n in skip or prm.kind in (prm.VAR_POSITIONAL, prm.VAR_KEYWORD): continue
-        opt, h, d, kinds = '--' + n.replace('_', '-'), (docs.get(n) or '').replace('%', '%%'), prm.default, _arg_kinds(prm.annotation)
-        if kinds in (['bool'], ['store_true']):
-            if d is True: p.add_argument('--no-' + n.replace('_', '-'), dest=n, action='store_false', help=f"turn off (on by default): {h}")
-            else: p.add_argument(opt, dest=n, action='store_true', help=h)
-            continue
-        typ = (_number_or_text if {'str', 'float'} <= set(kinds) else partial(_number_or_text, num=int) if {'str', 'int'} <= set(kinds)
-               else {'int': int, 'float': float}.get(kinds[0] if kinds else '', str))
-        req, many = d is prm.empty, kinds[:1] in (['tuple'], ['list'])
-        p.add_argument(opt, dest=n, type=typ, required=req, nargs='+' if many else None, default=None if req else d, metavar=n.upper(),
-                       help=h + ('' if req or d is None else f' (default: {d})'))
-    return p
-
-# %% ../nbs/00_core.ipynb #a4417c86
-def run_cli(
-    func,                       # the command's function; its signature and docments make the options
-    prog:str,                   # the command's name
-    argv:list|None=None,        # arguments (default: sys.argv[1:])
-    skip:tuple=(),              # parameters of `func` the command does not offer
-    errors:tuple=CLI_ERRORS,    # exceptions reported as `prog: message` with exit code 1
-):
-    "Parse `argv` for `func` (`cli_parser`) and run it; a user's error ends it with one line and exit code 1"
-    argv = sys.argv[1:] if argv is None else argv
-    argv = [('--' + a[2:].partition('=')[0].replace('_', '-') + ''.join(a.partition('=')[1:])) if a.startswith('--') else a for a in argv]   # --valid_pct is --valid-pct; values untouched
-    args = vars(cli_parser(func, prog, skip).parse_args(argv))
-    try: return func(**args)
-    except errors as e: sys.exit(f"{prog}: {e}")
+# %% ../nbs/00_core.ipynb #41d28fbe
+pcam_log = logging.getLogger('pcam_nb')   # what the library reports: progress (INFO) and trouble it works round (WARNING)
+pcam_log.addHandler(logging.NullHandler())
 
 # %% ../nbs/00_core.ipynb #3d448fc9
 def dihedral(
@@ -251,46 +217,29 @@ def dihedral(
     k:int,    # which of the 8 symmetries: rotate by 90*(k%4) degrees, then flip left-right if k>=4
 ):            # the same type as `x`
     "Symmetry `k` (0-7) of the dihedral group D4 applied to the last two dims of `x`"
-    if not 0 <= k < 8: raise ValueError(f"k must be in 0..7, not {k}")
+    if not 0 <= k < 8: raise InputError(f"k must be in 0..7, not {k}")
     if isinstance(x, np.ndarray):   # (numpy: the light install, without torch)
         x = np.rot90(x, k % 4, axes=(-2, -1))
         return np.flip(x, -1) if k >= 4 else x
     x = x.rot90(k % 4, (-2, -1))
     return x.flip(-1) if k >= 4 else x
 
-# %% ../nbs/00_core.ipynb #4b861d6d
-LMS_FROM_RGB = np.array([[0.3811, 0.5783, 0.0402],    # Reinhard et al. (2001): RGB -> LMS cone responses
-                         [0.1967, 0.7244, 0.0782],
-                         [0.0241, 0.1288, 0.8444]])
-LAB_FROM_LOGLMS = np.diag([3**-0.5, 6**-0.5, 2**-0.5]) @ np.array([[1., 1, 1], [1, 1, -2], [1, -1, 0]])   # log10 LMS -> l, alpha, beta
-REINHARD_TARGET = dict(mean=(-0.4395, -0.0655, 0.0174),   # `reinhard`'s reference: each patch's l, alpha, beta means and standard
-                       std=(0.2978, 0.0523, 0.0124))      # deviations, averaged over the 4,000 real Kaggle patches of our sample
-REINHARD_FLOOR = 0.25   # a patch's channel sd is taken as at least this share of the reference's: a near-uniform patch (glass) is stretched 4x at most
-
-# %% ../nbs/00_core.ipynb #83ce9ea9
-def reinhard(
-    x,                         # Bx3xHxW RGB in [0,1], a torch tensor
-    target:dict=REINHARD_TARGET,  # the reference's l-alpha-beta `mean` and `std` (3 each)
-):                             # the normalised images, in [0,1], the same type as `x`
-    "Reinhard's colour transfer, per image: each l-alpha-beta channel moved to the reference's mean and standard deviation"
-    import torch   # (core stays light: torch only when used)
-    M, L = (torch.tensor(a, dtype=x.dtype, device=x.device) for a in (LMS_FROM_RGB, LAB_FROM_LOGLMS))
-    tm, ts = (torch.tensor(target[k], dtype=x.dtype, device=x.device).view(1, 3, 1, 1) for k in ('mean', 'std'))
-    lab = torch.einsum('ij,bjhw->bihw', L, torch.log10(torch.einsum('ij,bjhw->bihw', M, x.clamp(1/255, 1))))
-    mu, sd = lab.mean((2, 3), keepdim=True), lab.std((2, 3), keepdim=True)
-    lab = (lab - mu)/torch.maximum(sd, REINHARD_FLOOR*ts)*ts + tm
-    lms = 10**torch.einsum('ij,bjhw->bihw', torch.linalg.inv(L), lab)
-    return torch.einsum('ij,bjhw->bihw', torch.linalg.inv(M), lms).clamp(0, 1)
-
 # %% ../nbs/00_core.ipynb #b3d34013
+SHIMS_UNTIL = '0.2.0'   # the release that removes the names `moved` still finds
+
 def moved(
     module:str,   # the module that used to hold the names (its `__name__`)
     names:dict,   # old name -> 'new.module:new_name'
+    until:str=SHIMS_UNTIL,   # the release that drops the old names
 ):                # a module-level `__getattr__` for `module`
-    "A module `__getattr__` that still finds names that moved or were renamed, warning where they are now"
+    "A module `__getattr__` that still finds names that moved or were renamed, warning where they are now and when the old name goes"
     def __getattr__(name):
         if name not in names: raise AttributeError(f"module {module!r} has no attribute {name!r}")
         mod, new = names[name].split(':')
-        warnings.warn(f"{module}.{name} is now {mod}.{new}", FutureWarning, stacklevel=2)
+        warnings.warn(f"{module}.{name} is now {mod}.{new}; the old name is removed in pcam_nb {until}", FutureWarning, stacklevel=2)
         return getattr(importlib.import_module(mod), new)
     return __getattr__
+
+# %% ../nbs/00_core.ipynb #6a6cd86a
+__getattr__ = moved(__name__, {k: f'pcam_nb.stain:{k}' for k in (
+    'RGB_FROM_HED', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET', 'REINHARD_FLOOR', 'reinhard')})   # stain maths, in `stain` since issue 29

@@ -14,11 +14,13 @@ try:
 except ImportError: torch = torchvision = nn = None; _Module = object   # the light install: ONNX Runtime runs the model (`OnnxModel`)
 import pcam_nb
 from .core import *
+from .stain import REINHARD_TARGET
 from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'save_model', 'load_model',
-           'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model', 'write_onnx']
+__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'save_model', 'PCamModel',
+           'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model',
+           'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -50,7 +52,8 @@ def save_model(
     import fastai
     from pcam_nb.model import unwrap
     from safetensors.torch import save_file
-    if not hasattr(learn, 'pcam'): raise ValueError("save_model needs a Learner made by pcam_learner (its `learn.pcam` names the arch and the weights it started from)")
+    if not hasattr(learn, 'pcam'):
+        raise InputError("save_model needs a Learner made by pcam_learner (its `learn.pcam` names the arch and the weights it started from)")
     path = Path(path); path.mkdir(parents=True, exist_ok=True)
     refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
     sd = {k: v.detach().cpu().contiguous() for k, v in unwrap(learn.model).state_dict().items()}
@@ -61,7 +64,8 @@ def save_model(
     info.update(meta or {})
     js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON
     with atomic_path(path/'model.safetensors') as p: save_file(sd, str(p))
-    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(json.loads(js), weights=dict(file='model.safetensors', sha256=file_hash(path/'model.safetensors'))), indent=1))
+    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(json.loads(js), weights=dict(file='model.safetensors',
+                                                                                                        sha256=file_hash(path/'model.safetensors'))), indent=1))
     if pkl:
         with atomic_path(path/'learner.pkl') as p: learn.export(p.absolute())
     return path
@@ -70,24 +74,40 @@ def save_model(
 def _checked_weights(path:Path, info:dict)->Path:
     "A single model folder's weights file, checked against model.json's hash"
     w = path/info['weights']['file']
-    if not w.is_file(): raise FileNotFoundError(f"{w}: weights file missing")
-    if file_hash(w) != info['weights']['sha256']: raise ValueError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
+    if not w.is_file(): raise MissingError(f"{w}: weights file missing")
+    if file_hash(w) != info['weights']['sha256']: raise InputError(f"{w}: does not match the hash in model.json (a corrupted or mixed folder)")
     return w
+
+# %% ../nbs/02b_modelfile.ipynb #5e975f0c
+class PCamModel:
+    "A loaded model and its card: the network (PyTorch, or ONNX Runtime's `OnnxModel`), its model.json and its folder"
+    def __init__(self,
+                 net,                     # a PyTorch module (single or `Ensemble`) or an `OnnxModel`
+                 info:dict,               # its model.json: input statistics, threshold, calibration, presets, card
+                 folder:Path|None=None):  # where it was loaded from (`onnx_model` looks there for model.onnx)
+        self.net, self.info, self.folder = net, info, (Path(folder) if folder is not None else None)
+    @property
+    def engine(self)->str: return 'onnx' if type(self.net).__name__ == 'OnnxModel' else 'torch'   # what runs it
+    def __call__(self, x): return self.net(x)
+    def eval(self): self.net.eval(); return self
+    def parameters(self): return self.net.parameters()
+    def with_net(self, net): return PCamModel(net, self.info, self.folder)   # the same card on another network (a member, a graph)
+    def __repr__(self): return f"PCamModel({self.info.get('arch', '?')}, {self.engine}, {self.folder.name if self.folder else 'no folder'})"
 
 # %% ../nbs/02b_modelfile.ipynb #7f7e01e1
 def load_model(
     path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`; None: the model that ships with pcam_nb (`shipped_model`)
     device:str='cpu',       # where to put the model
     fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
-)->tuple:                   # (model in eval mode, the model.json dict)
+)->PCamModel:               # the network in eval mode with its model.json and folder
     "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
     path = shipped_model() if path is None else Path(path)
-    if not (path/'model.json').is_file(): raise FileNotFoundError(f"{path}: not a pcam_nb model folder (no model.json)")
+    if not (path/'model.json').is_file(): raise MissingError(f"{path}: not a pcam_nb model folder (no model.json)")
     try: info = json.loads((path/'model.json').read_text())
-    except json.JSONDecodeError as e: raise ValueError(f"{path/'model.json'}: not valid JSON ({e})") from None
-    if info.get('format') != MODEL_FORMAT: raise ValueError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
+    except json.JSONDecodeError as e: raise InputError(f"{path/'model.json'}: not valid JSON ({e})") from None
+    if info.get('format') != MODEL_FORMAT: raise InputError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
     if info.get('format_version', 0) > MODEL_FORMAT_VERSION:
-        raise ValueError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
+        raise InputError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
     if torch is None: return _load_onnx(path, info)
     if 'members' in info: return _load_ensemble(path, info, device, fuse)
     from safetensors.torch import load_file
@@ -99,8 +119,7 @@ def load_model(
     if fuse:
         import torch.fx.experimental.optimization as fxo
         model[1] = fxo.fuse(model[1])   # conv + BatchNorm pairs become one conv (eval statistics folded in)
-    model.pcam_folder = path   # where it came from: `onnx_model` looks there for the folder's graph
-    return model, info
+    return PCamModel(model, info, path)
 
 # %% ../nbs/02b_modelfile.ipynb #8c63bf78
 class Ensemble(_Module):
@@ -122,8 +141,8 @@ def save_ensemble(
     path = Path(path)
     refuse_existing(path, 'a model', overwrite, exists=(path/'model.json').exists(), hint='not overwriting it')
     infos = [json.loads((path/m/'model.json').read_text()) for m in members]
-    if not infos: raise ValueError("an ensemble needs at least one member")
-    if any(i['input'] != infos[0]['input'] for i in infos): raise ValueError(f"{path}: the members normalise their input differently; they cannot be averaged")
+    if not infos: raise InputError("an ensemble needs at least one member")
+    if any(i['input'] != infos[0]['input'] for i in infos): raise InputError(f"{path}: the members normalise their input differently; they cannot be averaged")
     info = dict(format=MODEL_FORMAT, format_version=MODEL_FORMAT_VERSION, pcam_nb_version=pcam_nb.__version__, arch=f"ensemble of {len(members)}",
                 member_arch=sorted({i['arch'] for i in infos}), n_out=2, vocab=infos[0]['vocab'], threshold=float(threshold),
                 input=infos[0]['input'], members=[dict(folder=str(m), sha256=file_hash(path/m/'model.json')) for m in members],
@@ -137,15 +156,14 @@ def _members(path:Path, info:dict)->list:
     out = []
     for m in info['members']:
         j = path/m['folder']/'model.json'
-        if not j.is_file(): raise FileNotFoundError(f"{path}: member {m['folder']} is missing")
-        if file_hash(j) != m['sha256']: raise ValueError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
+        if not j.is_file(): raise MissingError(f"{path}: member {m['folder']} is missing")
+        if file_hash(j) != m['sha256']: raise InputError(f"{j}: does not match the hash in {path/'model.json'} (a changed or mixed member)")
         out.append((path/m['folder'], json.loads(j.read_text())))
     return out
 
-def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->tuple:
+def _load_ensemble(path:Path, info:dict, device='cpu', fuse:bool=False)->PCamModel:
     "Load an ensemble folder's members, each checked against the hash of its model.json"
-    e = Ensemble([load_model(f, device, fuse)[0] for f, _ in _members(path, info)]).to(device).eval(); e.pcam_folder = path
-    return e, info
+    return PCamModel(Ensemble([load_model(f, device, fuse).net for f, _ in _members(path, info)]).to(device).eval(), info, path)
 
 # %% ../nbs/02b_modelfile.ipynb #908b0d57
 def calibrate_model(
@@ -187,7 +205,8 @@ def shipped_model(
 )->Path:                # the model folder, for `load_model`
     "The folder of the model that ships with pcam_nb: EfficientNet-Lite0, a 3-fold ensemble trained on 4,000 real Kaggle patches"
     p = Path(pcam_nb.__file__).parent/'shipped'/name
-    if not (p/'model.json').is_file(): raise FileNotFoundError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model folder)")
+    if not (p/'model.json').is_file(): raise MissingError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model "
+                                                          "folder)")
     return p
 
 # %% ../nbs/02b_modelfile.ipynb #85e9c5d5
@@ -233,7 +252,7 @@ def _current(om:OnnxModel, path:Path, info:dict)->bool:
     "Whether a graph was made for the weights the folder's model.json names"
     return om.meta.get('pcam_nb_weights') == _weights_key(path, info)
 
-def _load_onnx(path:Path, info:dict)->tuple:
+def _load_onnx(path:Path, info:dict)->PCamModel:
     "`load_model` in the light install: the folder's graph for ONNX Runtime, checked against its weights"
     f = path/ONNX_FILE
     if not f.is_file():
@@ -241,9 +260,8 @@ def _load_onnx(path:Path, info:dict)->tuple:
                                "in the full install (bash tools/install.sh)")
     _weight_files(path, info)   # the weights are what model.json names (load_model checks this in the full install)
     om = OnnxModel(f)
-    if not _current(om, path, info): raise ValueError(f"{f}: made for other weights than {path/'model.json'} names; write it again (modelfile.write_onnx)")
-    om.pcam_folder = path
-    return om, info
+    if not _current(om, path, info): raise InputError(f"{f}: made for other weights than {path/'model.json'} names; write it again (modelfile.write_onnx)")
+    return PCamModel(om, info, path)
 
 # %% ../nbs/02b_modelfile.ipynb #e5b34349
 def _onnx_gap(model, om)->float:
@@ -253,33 +271,34 @@ def _onnx_gap(model, om)->float:
 
 # %% ../nbs/02b_modelfile.ipynb #a383d49e
 def onnx_model(
-    model:nn.Module,           # a loaded pcam_nb model (`load_model`), single or ensemble
-    info:dict,                 # its model.json
+    model:PCamModel,           # a loaded PyTorch model (`load_model`), single or ensemble
     cache:str|Path|None=None,  # where exported graphs are kept; default: $PCAM_CACHE/onnx, else ~/.cache/pcam_nb/onnx
     tol:float=1e-4,            # the largest difference in P from PyTorch that is accepted
-)->OnnxModel|None:             # None where ONNX Runtime is missing or its P differs from PyTorch's
-    "`model` for ONNX Runtime: its folder's graph (`write_onnx`), else exported once (cached by its model.json's hash); checked against PyTorch on a probe batch"
+)->PCamModel|None:             # the model on ONNX Runtime; None where it is missing or its P differs from PyTorch's
+    "`model` on ONNX Runtime: its folder's graph (`write_onnx`), else one exported and cached; checked against PyTorch on a probe batch"
+    info = model.info
     try: import onnxruntime
     except ImportError: return None
     if importlib.util.find_spec('onnx') is None: return None   # (torch's exporter needs it)
     key = hashlib.sha256((json.dumps(info, sort_keys=True) + torch.__version__ + onnxruntime.__version__).encode()).hexdigest()[:24]
     cache = Path(cache or os.environ.get('PCAM_CACHE') or Path.home()/'.cache'/'pcam_nb')/'onnx'
     f = cache/f'{key}.onnx'
-    dev = next(iter(model.parameters()), torch.empty(0)).device
-    if dev.type != 'cpu': raise ValueError(f"onnx_model: the model is on {dev}; ONNX Runtime runs it on the CPU: load it with device='cpu' (the model is left where it is)")
-    model, folder = model.eval(), getattr(model, 'pcam_folder', None)
+    net, folder = model.net.eval(), model.folder
+    dev = next(iter(net.parameters()), torch.empty(0)).device
+    if dev.type != 'cpu': raise InputError(f"onnx_model: the model is on {dev}; ONNX Runtime runs it on the CPU: load it with device='cpu' (the model is left "
+                                           "where it is)")
     g = Path(folder)/ONNX_FILE if folder else None
     if g is not None and g.is_file() and _current(om := OnnxModel(g), Path(folder), info): f = g   # the folder's own graph (`write_onnx`)
     elif not f.is_file():
         cache.mkdir(parents=True, exist_ok=True)
         with atomic_path(f) as p, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
             warnings.simplefilter('ignore')
-            torch.onnx.export(model, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), str(p), input_names=['x'], output_names=['logits'],
+            torch.onnx.export(net, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), str(p), input_names=['x'], output_names=['logits'],
                               dynamic_axes={'x': {0: 'batch'}, 'logits': {0: 'batch'}}, opset_version=17, dynamo=False)
     if f != g: om = OnnxModel(f)
-    if (d := _onnx_gap(model, om)) > tol:
+    if (d := _onnx_gap(net, om)) > tol:
         warnings.warn(f"{f}: ONNX Runtime's P differs from PyTorch's by {d:.1e}: using PyTorch"); return None
-    return om
+    return model.with_net(om)
 
 # %% ../nbs/02b_modelfile.ipynb #d02852d3
 def write_onnx(
@@ -290,11 +309,11 @@ def write_onnx(
     need_torch('writing model.onnx'); import onnx
     from onnx.numpy_helper import to_array
     from onnx.external_data_helper import set_external_data
-    path = Path(path); model, info = load_model(path)
+    path = Path(path); model = load_model(path); info = model.info
     idx = {pre + k: (w, *t) for pre, w, _ in _weight_files(path, info) for k, t in _safetensors_index(w).items()}
     with tempfile.TemporaryDirectory() as d, warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter('ignore')   # not folded: the graph's tensors stay the saved ones
-        torch.onnx.export(model, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), f'{d}/g.onnx', input_names=['x'], output_names=['logits'], opset_version=17,
+        torch.onnx.export(model.net, torch.zeros(2, 3, PATCH_SZ, PATCH_SZ), f'{d}/g.onnx', input_names=['x'], output_names=['logits'], opset_version=17,
                           dynamic_axes={'x': {0: 'batch'}, 'logits': {0: 'batch'}}, dynamo=False, do_constant_folding=False)
         g = onnx.load(f'{d}/g.onnx')
     casts = []
@@ -302,7 +321,7 @@ def write_onnx(
         w, off, n, dt, shape = idx.get(ini.name, (None,)*5)
         if dt not in _ST_DTYPES: continue   # the graph's own constants stay inside it
         with open(w, 'rb') as fh: fh.seek(off); saved = np.frombuffer(fh.read(n), _ST_DTYPES[dt]).reshape(shape)
-        if not np.array_equal(saved.astype(np.float32), to_array(ini)): raise ValueError(f"{w}: tensor {ini.name} is not the one the network holds")
+        if not np.array_equal(saved.astype(np.float32), to_array(ini)): raise InputError(f"{w}: tensor {ini.name} is not the one the network holds")
         if dt == 'F16':   # read as saved, cast to float32 inside the graph
             name = ini.name; ini.name, ini.data_type = name + '.f16', onnx.TensorProto.FLOAT16
             casts.append(onnx.helper.make_node('Cast', [ini.name], [name], to=onnx.TensorProto.FLOAT))
@@ -312,5 +331,5 @@ def write_onnx(
     onnx.helper.set_model_props(g, dict(pcam_nb_weights=_weights_key(path, info), pcam_nb_version=pcam_nb.__version__))
     with atomic_path(path/ONNX_FILE) as f:
         onnx.save(g, str(f))
-        if (d := _onnx_gap(model, OnnxModel(f))) > tol: raise ValueError(f"{path}: the graph's P differs from PyTorch's by {d:.1e}; {ONNX_FILE} not written")
+        if (d := _onnx_gap(model, OnnxModel(f))) > tol: raise InputError(f"{path}: the graph's P differs from PyTorch's by {d:.1e}; {ONNX_FILE} not written")
     return path/ONNX_FILE

@@ -27,9 +27,14 @@ from pcam_nb.core import file_hash, atomic_path
 from pcam_nb.data.readers import read_pcam
 from pcam_nb.predict import predict_source, predict_images
 
-ABOUT = ("EfficientNet-Lite0 from ImageNet weights, trained with pcam_nb's default recipe (20 epochs of one-cycle at 2e-3, batch 32, "
-         "flips, rotations and stain jitter of up to 30 %) on 4,000 labelled patches of Kaggle's Histopathologic Cancer Detection data; "
-         "three models of a 3-fold cross-validation (seed 0), each trained on 2,667 of the patches, averaged.")
+def about(top:dict, member:dict)->str:
+    "The card's `about`, from the run itself (its members' settings and the cross-validation), never typed in"
+    from pcam_nb.model import arch_spec
+    r, cv = member['run'], top['cv']
+    return (f"{arch_spec(member['arch']).name} from ImageNet weights, trained with pcam_nb's default recipe ({r['epochs']} epochs of one-cycle at "
+            f"{r['lr']:g}, batch {r['bs']}, flips, rotations and stain jitter of up to {r['stain']:.0%}) on {cv['n']:,} labelled patches of Kaggle's "
+            f"Histopathologic Cancer Detection data; {cv['folds']} models of a {cv['folds']}-fold cross-validation (seed {cv['seed']}), each trained "
+            f"on {member['data']['n_train']:,} of the patches, averaged.")
 USE = "For research and teaching, not for diagnosis. P(tumour) is for the centre 32x32 px of a 96x96 patch at PCam's scale (10x, about 0.97 um/px)."
 
 
@@ -65,19 +70,19 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
         meta['data'] = dict(meta['data'], path=data.name)
         cal = top.get('calibration', {})   # a run calibrated by train_cv: its threshold is on calibrated P; the raw one is packed (and mapped again by `recalibrate`)
         meta['threshold_from'] = cal.get('threshold_from_raw', meta.get('threshold_from'))
-        save_ensemble(tmp, members, meta | dict(about=ABOUT, intended_use=USE), threshold=cal.get('threshold_raw', top['threshold']))
+        save_ensemble(tmp, members, meta | dict(about=about(top, json.loads((run/members[0]/'model.json').read_text())), intended_use=USE), threshold=cal.get('threshold_raw', top['threshold']))
         # float16 against float32: P on every patch of the sample and on the test patches
-        m32, _ = load_model(run); m16, i16 = load_model(tmp)
+        m32, m16 = load_model(run), load_model(tmp)
         src = read_pcam(data)
-        d = float(np.abs(predict_source(m16, i16, src, show=False) - predict_source(m32, i16, src, show=False)).max())
-        t16, t32 = (predict_images(m, i16, tests, show=False)[0].label.values for m in (m16, m32))
+        d = float(np.abs(predict_source(m16, src, show=False) - predict_source(m32, src, show=False)).max())
+        t16, t32 = (predict_images(m, tests, show=False)[0].label.values for m in (m16, m32))
         d = max(d, float(np.abs(t16 - t32).max()))
         print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
         if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
         info = json.loads((tmp/'model.json').read_text()) | dict(weights_dtype=DTYPE, float16_max_abs_p_diff=d)
         (tmp/'model.json').write_text(json.dumps(info, indent=1))
-        ref, _, _ = predict_images(m16, info, tests, show=False, precision='fp32')
-        ref_tta, _, _ = predict_images(m16, info, tests, show=False, precision='fp32', tta=True)
+        ref, _, _ = predict_images(m16, tests, show=False, precision='fp32')
+        ref_tta, _, _ = predict_images(m16, tests, show=False, precision='fp32', tta=True)
         ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
         shutil.copy(run/'oof_predictions.csv', tmp/'oof_predictions.csv')
         recalibrate(tmp, data)
@@ -93,14 +98,14 @@ def oof_views(dest:Path, data:Path, oof)->np.ndarray:
     "The P of the 8 TTA views of every patch, from the fold model that never saw it: (N, 8) in oof's order"
     from pcam_nb.data.readers import read_kaggle
     from pcam_nb.modelfile import onnx_model
-    from pcam_nb.predict import _views
+    from pcam_nb.predict import view_probs
     kg = read_kaggle(data); pos = {k: i for i, k in enumerate(kg.ids)}
     V = np.zeros((len(oof), 8), np.float32)
     for f in sorted(oof.fold.unique()):
-        m, info = load_model(dest/f'fold-{f}', fuse=True); om = onnx_model(m, info) or m
+        m = load_model(dest/f'fold-{f}', fuse=True); info = m.info; om = onnx_model(m) or m
         idx = np.flatnonzero(oof.fold.values == f)
         for s in range(0, len(idx), 256):
-            j = idx[s:s + 256]; V[j] = _views(om, info, np.stack([kg[pos[oof.id[k]]] for k in j]), True)
+            j = idx[s:s + 256]; V[j] = view_probs(om, np.stack([kg[pos[oof.id[k]]] for k in j]), True)
     return V
 
 

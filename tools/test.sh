@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
-# pcam_nb's default test suite, the README's test command:
-#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook, then the browser tests of pcam_app and the docs site
-#   bash tools/test.sh slow       # the same, also running the long real-data cells (#| slow)
-# Arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
+# pcam_nb's test suite, the README's test commands:
+#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook (about 10 minutes on 2 cores)
+#   bash tools/test.sh full       # CI's run: the same with the long cells (#| long), then the walkthrough in a Jupyter kernel,
+#                                 # JupyterLab, the light install, and pcam_app and the docs site in headless Chromium
+#   bash tools/test.sh slow       # also the long real-data benchmarks (#| slow); `full slow` for both
+# Other arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
 # (cells that read real patches) is added when $PCAM_SAMPLE is set, and announced when it is not.
 # With CI=true the export/clean/README steps must change nothing: the run fails if they would.
 set -euo pipefail
@@ -13,7 +15,8 @@ set -euo pipefail
 export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export MPLBACKEND=Agg
 
-flags="$*"
+full=0; flags=""
+for a in "$@"; do if [ "$a" = full ]; then full=1; flags="$flags long"; else flags="$flags $a"; fi; done
 if [ -n "${PCAM_SAMPLE:-}" ]; then
   export PCAM_SAMPLE=$(cd "$PCAM_SAMPLE" && pwd)   # notebooks run from nbs/: make it absolute
   flags="sample $flags"
@@ -53,6 +56,7 @@ echo "== saved outputs: no machine paths, no widget state (tools/check_outputs.p
 python tools/check_outputs.py || { echo "FAIL: a saved notebook output holds a machine path or widget state (see above)" >&2; status=1; }
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 python tools/nbtest.py --n_workers 2 --flags "$flags" || status=$?
+if [ $full = 1 ]; then
 # the walkthrough once more, through the environment's Jupyter kernel as a student's Jupyter runs it (nbclient)
 echo "== tools/kernel_test.py: the walkthrough in a python3 kernel" >&2
 python tools/kernel_test.py --flags "$flags" || status=1
@@ -77,6 +81,7 @@ if light=$(PCAM_INSTALL=light bash -c 'source tools/env.sh >&2 && echo "$PCAM_VE
     PCAM_APP_BIN=$light/bin/pcam_app python tools/app_test.py || status=1
   fi
 else echo "FAIL: the light install could not be built" >&2; status=1; fi
+fi
 new=$(comm -13 <(echo "$files_before") <(files))
 if [ -n "$new" ]; then
   echo "FAIL: the test run left new files in the repository (tests must write into temporary folders):" >&2

@@ -8,12 +8,12 @@ import numpy as np, torch
 from fastai.vision.all import *
 from sklearn.model_selection import StratifiedShuffleSplit, StratifiedGroupKFold, StratifiedKFold
 from ..core import *
+from ..stain import hed_jitter, reinhard
 from .readers import PatchError
 
 # %% auto #0
-__all__ = ['STAIN_NORMS', 'STAIN', 'TensorPatch', 'to_patch', 'D4', 'hed_jitter', 'HEDJitter', 'StainNorm', 'pcam_batch_tfms',
-           'split_idx', 'subsample', 'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes',
-           'pcam_dls']
+__all__ = ['STAIN_NORMS', 'STAIN', 'TensorPatch', 'to_patch', 'D4', 'HEDJitter', 'StainNorm', 'pcam_batch_tfms', 'split_idx',
+           'subsample', 'ConcatPatches', 'PatchSubset', 'items_sha', 'split_items', 'check_sizes', 'pcam_dls']
 
 # %% ../../nbs/01b_data.block.ipynb #931cb96c
 class TensorPatch(TensorImage):
@@ -46,24 +46,6 @@ class D4(Transform):
             out[i] = dihedral(x[i], k)
         return out
 
-# %% ../../nbs/01b_data.block.ipynb #db11d25c
-_RGB_FROM_HED = torch.tensor(RGB_FROM_HED, dtype=torch.float32)   # `core.RGB_FROM_HED`: the same stains as the synthetic data
-_HED_FROM_RGB = torch.linalg.inv(_RGB_FROM_HED)
-
-# %% ../../nbs/01b_data.block.ipynb #e0d79ac4
-def hed_jitter(
-    x:Tensor,           # Bx3xHxW RGB in [0,1]
-    alpha:Tensor,       # Bx3 scale per stain (1 = unchanged)
-    beta:Tensor,        # Bx3 shift per stain (0 = unchanged)
-)->Tensor:              # the restained images, in [0,1]
-    "Rescale the H, E and residual stain densities of `x`: OD' = OD*alpha + beta, per image"
-    # deconvolve, scale/shift each stain, recombine: one affine map of optical density per image
-    A, R = _HED_FROM_RGB.to(x), _RGB_FROM_HED.to(x)
-    M = A[None]*alpha[:, None, :] @ R              # Bx3x3
-    c = (beta @ R)[:, :, None, None]               # Bx3x1x1
-    od = -torch.log(x.clamp(1/255, 1))             # optical density
-    return torch.exp(-(torch.einsum('bihw,bij->bjhw', od, M) + c)).clamp(0, 1)
-
 # %% ../../nbs/01b_data.block.ipynb #cdf70a29
 class HEDJitter(Transform):
     "Batch transform: random per-image stain rescaling in HED space, on the training set only"
@@ -82,15 +64,16 @@ class HEDJitter(Transform):
 STAIN_NORMS = ('reinhard',)   # the stain normalisations `StainNorm` (and `pcam_train --stain-norm`) offer
 
 class StainNorm(Transform):
-    "Batch transform: stain normalisation (`core.reinhard`) of every image, training and validation alike"
+    "Batch transform: stain normalisation (`stain.reinhard`) of every image, training and validation alike"
     order = 25   # after `HEDJitter` (20), before `Normalize` (99)
     def __init__(self, method:str='reinhard'): # one of `STAIN_NORMS`
-        if method not in STAIN_NORMS: raise ValueError(f"stain normalisation must be one of {', '.join(STAIN_NORMS)}, not {method!r}")
+        if method not in STAIN_NORMS: raise InputError(f"stain normalisation must be one of {', '.join(STAIN_NORMS)}, not {method!r}")
         self.method = method
     def encodes(self, x:TensorImage): return reinhard(x)
 
 # %% ../../nbs/01b_data.block.ipynb #ae87f39f
-STAIN = 0.05   # `HEDJitter` strength here and from scratch: each stain scaled by U(0.95, 1.05), shifted by U(-0.02, 0.02); ImageNet starts train at `train.PRETRAINED_STAIN`
+# `HEDJitter` strength here and from scratch: each stain scaled by U(0.95, 1.05), shifted by U(-0.02, 0.02); ImageNet starts train at `train.PRETRAINED_STAIN`
+STAIN = 0.05
 
 def pcam_batch_tfms(
     aug:bool=True,           # D4 + HED stain jitter on the training set
@@ -99,13 +82,13 @@ def pcam_batch_tfms(
     stain_norm:str|None=None,# stain normalisation of every image (`StainNorm`: 'reinhard'), or None
 )->list:
     "Batch transforms for PCam: uint8 -> float, D4 and stain jitter (train only), stain normalisation (optional), channel normalisation"
-    if not 0 <= sigma < 1: raise ValueError(f"stain jitter strength must be in [0, 1), not {sigma}")
+    if not 0 <= sigma < 1: raise InputError(f"stain jitter strength must be in [0, 1), not {sigma}")
     tfms = [IntToFloatTensor()]
     if aug: tfms += [D4()] + ([HEDJitter(sigma, 0.4*sigma)] if sigma else [])
     if stain_norm: tfms.append(StainNorm(stain_norm))
     if norm == 'pcam': tfms.append(Normalize.from_stats(PCAM_MEAN, PCAM_STD))
     elif norm == 'imagenet': tfms.append(Normalize.from_stats(*imagenet_stats))
-    elif norm is not None: raise ValueError(f"norm must be 'pcam', 'imagenet' or None, not {norm!r}")
+    elif norm is not None: raise InputError(f"norm must be 'pcam', 'imagenet' or None, not {norm!r}")
     return tfms
 
 # %% ../../nbs/01b_data.block.ipynb #2e7f0c90
@@ -122,14 +105,15 @@ def split_idx(
     least = int(np.bincount(y.astype(int), minlength=2).min())   # patches of the rarer class
     if fold is not None:
         k, K = fold
-        if not 0 <= k < K or K < 2: raise ValueError(f"fold must be (k, K) with 0 <= k < K and K >= 2, not {fold}")
-        if groups is None and least < K: raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few for {K} folds: use fewer folds (--folds) or more data")
+        if not 0 <= k < K or K < 2: raise InputError(f"fold must be (k, K) with 0 <= k < K and K >= 2, not {fold}")
+        if groups is None and least < K: raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few for {K} folds: use fewer folds "
+                                                          "(--folds) or more data")
         g = None if groups is None else np.asarray(groups)
         if g is not None and len(np.unique(g)) < K: raise PatchError(f"{len(np.unique(g))} slides are too few for {K} folds by slide")
         cv = StratifiedKFold(K, shuffle=True, random_state=seed) if g is None else StratifiedGroupKFold(K, shuffle=True, random_state=seed)
         tr, va = list(cv.split(y, y, g))[k]
         return np.sort(tr), np.sort(va)
-    if not 0 < valid_pct < 1: raise ValueError(f"valid_pct must be between 0 and 1, not {valid_pct}")
+    if not 0 < valid_pct < 1: raise InputError(f"valid_pct must be between 0 and 1, not {valid_pct}")
     nv = int(np.ceil(valid_pct*len(y)))
     if groups is None and (least < 2 or nv < 2 or len(y) - nv < 2):
         raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few to hold out {valid_pct:.0%} with both classes "
@@ -150,7 +134,7 @@ def subsample(
 )->np.ndarray:        # sorted indices of the kept patches
     "A stratified random fraction of the patches (at least one of each class)"
     y = np.asarray(labels)
-    if not 0 < frac <= 1: raise ValueError(f"frac must be in (0, 1], not {frac}")
+    if not 0 < frac <= 1: raise InputError(f"frac must be in (0, 1], not {frac}")
     if frac == 1: return np.arange(len(y))
     n = max(2, round(frac*len(y)))
     if n >= len(y): return np.arange(len(y))
@@ -228,7 +212,7 @@ def split_items(
     "The patches `pcam_dls` trains and validates on: one seeded, stratified (by slide when known) recipe"
     for s in (src, valid_src):
         if s is not None and s.labels is None: raise PatchError(f"{s!r} has no labels: training needs labelled patches")
-    if fold is not None and valid_src is not None: raise ValueError("cross-validation folds split one source: pass no valid_src")
+    if fold is not None and valid_src is not None: raise InputError("cross-validation folds split one source: pass no valid_src")
     if valid_src is None:
         keep = subsample(src.labels, frac, seed)
         groups = None if (by_slide is False or src.groups is None) else np.asarray(src.groups)[keep]
@@ -241,7 +225,8 @@ def split_items(
     allsrc = ConcatPatches(src, valid_src)
     kt, kv = subsample(src.labels, frac, seed), subsample(valid_src.labels, frac, seed) + len(src)
     if len(np.unique(valid_src.labels[kv - len(src)])) < 2:
-        raise PatchError(f"the validation source holds only one class in the {len(kv)} patches used" + (f" (frac {frac}: use a larger --frac)" if frac < 1 else ''))
+        raise PatchError(f"the validation source holds only one class in the {len(kv)} patches used" + (f" (frac {frac}: use a larger --frac)" if frac < 1
+                                                                                                        else ''))
     return allsrc, np.concatenate([kt, kv]), np.arange(len(kt), len(kt) + len(kv))
 
 # %% ../../nbs/01b_data.block.ipynb #89e2e537

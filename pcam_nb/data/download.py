@@ -9,6 +9,7 @@ from pathlib import Path
 from fastprogress.fastprogress import progress_bar
 from fastcore.meta import delegates
 from ..core import *
+from ..cli import run_cli
 
 
 # %% auto #0
@@ -57,7 +58,7 @@ def fetch(
 )->Path:                    # `dest`
     "Download `url` to `dest` through a resumable `.part` file"
     dest = Path(dest); part = dest.with_name(dest.name + '.part')
-    if dest.exists(): raise FileExistsError(f"{dest} already exists; not overwriting")
+    if dest.exists(): raise ExistsError(f"{dest} already exists; not overwriting")
     for attempt in range(retries + 1):
         have = part.stat().st_size if part.exists() else 0
         req = urllib.request.Request(url, headers={'Range': f'bytes={have}-'} if have else {})
@@ -96,9 +97,9 @@ def gunzip_verified(
             try:
                 while b := fi.read(1 << 22):
                     fo.write(b); h.update(b); pb.to(fi.fileobj.tell())
-            except (OSError, EOFError) as e: raise ValueError(f"{src}: corrupt gzip file ({e})") from None
+            except (OSError, EOFError) as e: raise InputError(f"{src}: corrupt gzip file ({e})") from None
         if md5 and h.hexdigest() != md5:
-            raise ValueError(f"{src}: decompressed MD5 is {h.hexdigest()}, expected {md5}: the download is corrupt; delete {src} and download again")
+            raise InputError(f"{src}: decompressed MD5 is {h.hexdigest()}, expected {md5}: the download is corrupt; delete {src} and download again")
     return dest
 
 # %% ../../nbs/01c_data.download.ipynb #7a0048f0
@@ -116,17 +117,17 @@ def pcam_download(
     dest.mkdir(parents=True, exist_ok=True)
     out = []
     for s in splits:
-        if s not in ('train', 'valid', 'test'): raise ValueError(f"unknown split {s!r}: use train, valid or test")
+        if s not in ('train', 'valid', 'test'): raise InputError(f"unknown split {s!r}: use train, valid or test")
         names = h5_names(s)
         for k in ('x', 'y', 'meta') if meta else ('x', 'y'):
             n = names[k]; f = dest/n; want = md5.get(n)
             if f.exists():
-                if want and file_hash(f, 'md5') != want: raise ValueError(f"{f} exists but its MD5 is not {want}: move it away and run again")
+                if want and file_hash(f, 'md5') != want: raise InputError(f"{f} exists but its MD5 is not {want}: move it away and run again")
                 out.append(f); continue
             if k == 'meta':
                 fetch(f"{url}/{n}?download=1", dest/(n + '.dl'), show=show)
                 if want and file_hash(dest/(n + '.dl'), 'md5') != want:
-                    (dest/(n + '.dl')).unlink(); raise ValueError(f"{n}: MD5 mismatch after download; run again")
+                    (dest/(n + '.dl')).unlink(); raise InputError(f"{n}: MD5 mismatch after download; run again")
                 (dest/(n + '.dl')).replace(f)
             else:
                 gz = dest/(n + '.gz')

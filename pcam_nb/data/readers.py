@@ -17,7 +17,7 @@ __all__ = ['IMG_EXTS', 'PatchError', 'read_patch', 'FilePatches', 'read_id_csv',
            'H5Patches', 'read_h5', 'pcam_layout', 'read_pcam']
 
 # %% ../../nbs/01a_data.readers.ipynb #791b66b3
-class PatchError(ValueError):
+class PatchError(InputError):
     "Bad PCam input: the message names the file and the problem"
 
 # %% ../../nbs/01a_data.readers.ipynb #7adce170
@@ -41,7 +41,7 @@ def read_patch(
             elif mode in ('L', 'LA', '1'): raise PatchError(f"{nm}: is grayscale (mode {mode}); PCam patches are RGB H&E images")
             elif mode != 'RGB': raise PatchError(f"{nm}: has mode {mode} (16/32-bit or non-RGB); only 8-bit RGB images are read")
             a = np.asarray(im)
-    except FileNotFoundError: raise FileNotFoundError(f"{nm}: no such image file") from None
+    except FileNotFoundError: raise MissingError(f"{nm}: no such image file") from None
     except PatchError: raise
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as e:
         empty = (fn.exists() and fn.stat().st_size == 0) if is_path else (hasattr(fn, 'getbuffer') and fn.getbuffer().nbytes == 0)
@@ -65,7 +65,7 @@ class FilePatches:
         self.groups, self.size = groups, size
         n = len(self.files)
         for k, v in (('labels', self.labels), ('ids', self.ids), ('groups', groups)):
-            if v is not None and len(v) != n: raise ValueError(f"{n} files but {len(v)} {k}")
+            if v is not None and len(v) != n: raise InputError(f"{n} files but {len(v)} {k}")
     def __len__(self): return len(self.files)
     def __getitem__(self, i): return read_patch(self.files[i], self.size)
     def __repr__(self): return f"{type(self).__name__}({len(self)} patches{', labelled' if self.labels is not None else ''})"
@@ -88,7 +88,7 @@ def read_id_csv(
     labelled:bool=True,   # the label column is needed, and checked
 )->pd.DataFrame:          # columns id (text) and label (0/1 ints when `labelled`)
     "Read an id,label CSV strictly: columns, empties, duplicates and label values are checked"
-    if not csv.is_file(): raise FileNotFoundError(f"{csv}: not found")
+    if not csv.is_file(): raise MissingError(f"{csv}: not found")
     try: t = pd.read_csv(csv, dtype={'id': str, 'label': str}, keep_default_na=False)
     except pd.errors.EmptyDataError: raise PatchError(f"{csv}: is empty") from None
     t.columns = [c.strip() for c in t.columns]
@@ -110,7 +110,7 @@ def read_kaggle(
 )->FilePatches:
     "Kaggle PCam layout as a checked `FilePatches`: every id has its image, every image its id, labels are 0/1"
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: not a folder")
+    if not path.is_dir(): raise MissingError(f"{path}: not a folder")
     d = path/split
     if not d.is_dir(): raise PatchError(f"{path}: no {split}/ folder of <id>.tif images (Kaggle layout)")
     imgs = _listing(d)
@@ -175,7 +175,7 @@ def read_folder(
         elif it.is_file():
             if it.suffix.lower() not in IMG_EXTS: raise PatchError(f"{it}: not an image file type ({', '.join(IMG_EXTS)})")
             files.append(it)
-        else: raise FileNotFoundError(f"{it}: no such file or folder")
+        else: raise MissingError(f"{it}: no such file or folder")
     stems = pd.Series([p.stem for p in files])
     if stems.duplicated().any():
         d = stems[stems.duplicated()].iloc[0]
@@ -208,7 +208,7 @@ class H5Patches:
 def _open_h5(p:Path):
     "Open an HDF5 file read-only, naming it in the error"
     import h5py
-    if not p.is_file(): raise FileNotFoundError(f"{p}: not found")
+    if not p.is_file(): raise MissingError(f"{p}: not found")
     try: return h5py.File(p, 'r')
     except OSError as e: raise PatchError(f"{p}: not a readable HDF5 file ({e})") from None
 
@@ -241,7 +241,7 @@ def _read_y(self:H5Patches)->np.ndarray:
 @patch
 def _read_meta(self:H5Patches, p:Path)->np.ndarray:
     "Slide id of each patch from the meta CSV"
-    if not p.is_file(): raise FileNotFoundError(f"{p}: not found")
+    if not p.is_file(): raise MissingError(f"{p}: not found")
     m = pd.read_csv(p)
     if 'wsi' not in m.columns: raise PatchError(f"{p}: no 'wsi' column (has {list(m.columns)})")
     if len(m) != self.n: raise PatchError(f"{p}: {len(m)} rows, but {self.x_path.name} has {self.n} patches")
@@ -278,11 +278,11 @@ def read_h5(
 )->H5Patches:
     "One split of the official PCam HDF5 files in `path` (meta CSV used for slide groups when present)"
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: not a folder")
+    if not path.is_dir(): raise MissingError(f"{path}: not a folder")
     n = h5_names(split)
     if not (path/n['x']).exists():
         gz = path/(n['x'] + '.gz')
-        raise FileNotFoundError(f"{path}: no {n['x']}" + (f" (found {gz.name}: decompress it, or use pcam_download)" if gz.exists() else ''))
+        raise MissingError(f"{path}: no {n['x']}" + (f" (found {gz.name}: decompress it, or use pcam_download)" if gz.exists() else ''))
     meta = path/n['meta']
     return H5Patches(path/n['x'], path/n['y'] if labelled else None, meta if meta.exists() else None)
 
@@ -292,7 +292,7 @@ def pcam_layout(
 )->str:              # 'kaggle', 'h5' or 'folders'
     "Which of the three PCam layouts the folder `path` holds"
     path = Path(path)
-    if not path.is_dir(): raise FileNotFoundError(f"{path}: not a folder")
+    if not path.is_dir(): raise MissingError(f"{path}: not a folder")
     if (path/'train_labels.csv').exists() or (path/'sample_submission.csv').exists(): return 'kaggle'
     if any(path.glob('camelyonpatch_level_2_split_*_x.h5*')): return 'h5'
     subs = {p.name.lower() for p in path.iterdir() if p.is_dir()}

@@ -10,12 +10,13 @@ import numpy as np, pandas as pd
 from PIL import Image
 from scipy import ndimage
 from ..core import *
+from ..stain import RGB_FROM_HED
 
 # %% auto #0
 __all__ = ['synth_stain', 'synth_patch', 'kaggle_id', 'synth_pcam', 'save_kaggle', 'save_h5']
 
 # %% ../../nbs/01_data.synth.ipynb #f1b5f33d
-_H = RGB_FROM_HED[0]/np.linalg.norm(RGB_FROM_HED[0])  # haematoxylin optical-density direction (`core.RGB_FROM_HED`)
+_H = RGB_FROM_HED[0]/np.linalg.norm(RGB_FROM_HED[0])  # haematoxylin optical-density direction (`stain.RGB_FROM_HED`)
 _E = RGB_FROM_HED[1]/np.linalg.norm(RGB_FROM_HED[1])  # eosin
 
 # %% ../../nbs/01_data.synth.ipynb #ca1ae2b9
@@ -74,7 +75,7 @@ def synth_patch(
     sz:int=PATCH_SZ,          # side in pixels
 )->tuple:                     # (HxWx3 uint8 image, HxW bool tumour mask)
     "One H&E-like patch of the given `kind`, with the mask of its tumour nuclei"
-    if kind not in (0, 1, 2): raise ValueError(f"kind must be 0, 1 or 2, not {kind!r}")
+    if kind not in (0, 1, 2): raise InputError(f"kind must be 0, 1 or 2, not {kind!r}")
     s = stain or synth_stain(rng)
     h_vec, e_vec = s['h_vec'] + rng.normal(0, 0.02, 3), s['e_vec'] + rng.normal(0, 0.02, 3)
     sig = (1, rng.uniform(3, 8)) if rng.random() < .5 else (rng.uniform(3, 8), 1)  # fibre direction
@@ -113,12 +114,15 @@ def synth_pcam(
     hard_frac:float=0.3, # share of hard negatives (tumour outside the centre)
     n_slides:int=8,      # patches are spread over this many slides, each with its own staining
     start:int=0,         # index of the first patch: `synth_pcam(n, s, start=k)` continues a set in blocks
-    tumour_slides:float|None=None, # share of slides that hold metastases; the others hold no tumour at all (as Camelyon's normal slides); None: tumour on every slide
-    slide_look:float=0.0, # how much slides differ beyond their staining, as patients do: each scales its nuclei's size, its cell density and its tumour cells' size by up to this share
+    # share of slides that hold metastases; the others hold no tumour at all (as Camelyon's normal slides); None: tumour on every slide
+    tumour_slides:float|None=None,
+    # how much slides differ beyond their staining, as patients do: each scales its nuclei's size, its cell density and its tumour cells' size by up to this
+    # share
+    slide_look:float=0.0,
 )->pd.DataFrame:         # columns x (HxWx3 uint8), y, kind, wsi, id
     "`n` synthetic PCam patches with labels, kinds (0 neg, 1 pos, 2 hard neg), slide ids and Kaggle-style ids"
     if n < 0 or not (0 <= pos_frac and 0 <= hard_frac and pos_frac + hard_frac <= 1):
-        raise ValueError(f"need n >= 0 and fractions in [0,1] summing to at most 1, got n={n}, {pos_frac}, {hard_frac}")
+        raise InputError(f"need n >= 0 and fractions in [0,1] summing to at most 1, got n={n}, {pos_frac}, {hard_frac}")
     stains = [synth_stain(np.random.default_rng([seed, 10**9 + s])) for s in range(n_slides)]
     if slide_look:   # from streams of their own: the stains (and every patch of a slide without a look) stay as they were
         for s, st in enumerate(stains):
@@ -148,7 +152,7 @@ def save_kaggle(
     "Write patches in Kaggle's layout: `{split}/<id>.tif` plus the labels (or sample submission) CSV"
     dest = Path(dest); d = dest/split
     csv = dest/('train_labels.csv' if split == 'train' else 'sample_submission.csv')
-    if d.exists() and any(d.iterdir()) or csv.exists(): raise FileExistsError(f"{d} or {csv} already exists; not overwriting")
+    if d.exists() and any(d.iterdir()) or csv.exists(): raise ExistsError(f"{d} or {csv} already exists; not overwriting")
     d.mkdir(parents=True, exist_ok=True)
     for x, i in zip(df.x, df.id): Image.fromarray(x).save(d/f'{i}.tif')
     lab = pd.DataFrame({'id': df.id, 'label': df.y if split == 'train' else 0})
@@ -169,7 +173,7 @@ def save_h5(
     n, f = (len(df), lambda s, c: df.iloc[s:s+c]) if blocks is None else blocks
     paths = {k: dest/v for k, v in h5_names(split).items()}
     for p in paths.values():
-        if p.exists(): raise FileExistsError(f"{p} already exists; not overwriting")
+        if p.exists(): raise ExistsError(f"{p} already exists; not overwriting")
     metas = []
     with atomic_path(paths['x']) as px, atomic_path(paths['y']) as py:
         with h5py.File(px, 'w') as fx, h5py.File(py, 'w') as fy:
