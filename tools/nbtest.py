@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Run every notebook's tests as `nbdev_test` does, and count the results from its own per-notebook outcome.
 
-    python tools/nbtest.py [--flags "slow sample"] [--n_workers 2]
+    python tools/nbtest.py [--flags "slow sample"] [--n_workers 2] [--skip 06_walkthrough.ipynb ...]
 
 nbdev's `test_nb` runs each notebook top to bottom in a fresh shell (skipping cells whose flags are not
 given); this script collects its pass/fail result per notebook, prints each notebook's time, and ends
@@ -17,14 +17,18 @@ from nbdev.test import test_nb
 p = argparse.ArgumentParser()
 p.add_argument('--flags', default='')
 p.add_argument('--n_workers', type=int, default=2)
+p.add_argument('--skip', nargs='*', default=[], help='notebooks left out (by file name)')
 a = p.parse_args()
 cfg = get_config()
-files = sorted(f.absolute() for f in nbglob(as_path=True))
+LONGEST = ('06_walkthrough', '02e_train', '03a_evaluate', '03_predict', '02a_learner', '01_data.synth', '03c_slide', '04_panel')   # started first
+files = sorted((f.absolute() for f in nbglob(as_path=True) if f.name not in a.skip),
+               key=lambda f: (LONGEST.index(f.stem) if f.stem in LONGEST else len(LONGEST), f.name))
+if a.skip: print(f"== left out: {', '.join(a.skip)}")
 t0 = time.time()
 with working_directory(cfg.nbs_path):
     res = parallel(test_nb, files, skip_flags=cfg.tst_flags.split(), force_flags=a.flags.split(), n_workers=a.n_workers,
                    basepath=cfg.config_path, pause=0.01)
-failed = [f.name for (ok, _), f in zip(res, files) if not ok]
+failed = [f.name for (ok, _), f in zip(res, files) if not ok]   # (parallel keeps the order of `files`)
 for (ok, t), f in sorted(zip(res, files), key=lambda o: -o[0][1]): print(f"{f.name}: {t:.0f} s{'' if ok else '  FAILED'}")
 print(f"== {time.time() - t0:.0f} s")
 if failed: print("failed: " + ', '.join(failed), file=sys.stderr)
