@@ -394,8 +394,8 @@ def evaluate(
     if set_threshold is not None: info = choose_threshold(model_dir, src.labels, model_p(v, info), set_threshold, f"{Path(data).name} {what}")
     dev = model_device(net)
     thr, how = resolve_threshold(info, threshold)
-    m = eval_scores(src.labels, v, thr, n_boot, info) | dict(threshold_from=how) | dict(precision=resolve_precision(precision, dev), device=str(dev), engine=used,
-            data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
+    m = eval_scores(src.labels, v, thr, n_boot, info) | dict(threshold_from=how) | dict(precision=resolve_precision(precision, dev), device=str(dev),
+            engine=used, data=str(Path(data).absolute()), subset=what, model=str(Path(model_dir).absolute())) | (dict(warning=warn) if warn else {})
     m |= flag_metrics(src.labels, model_p(v, info), fl)
     if stain_shift:
         sr = stain_report(net, src, tta=tta, threshold=thr, bs=bs); m['stain_shift'] = sr.to_dict('records')

@@ -15,7 +15,8 @@ from fastcore.basics import patch
 from .core import *
 from .modelfile import PCamModel
 from .predict import view_probs, model_p, gradcam, heatmap, show_gradcam, show_heatmap
-from .slide import PCAM_MPP, MIN_TISSUE, square_offset, windows_mm2, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid, tumour_regions, run_key, read_tiles
+from .slide import (PCAM_MPP, MIN_TISSUE, square_offset, windows_mm2, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid,
+                           tumour_regions, run_key, read_tiles)
 
 # %% auto #0
 __all__ = ['slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at', 'place_png',
