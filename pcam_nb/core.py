@@ -4,12 +4,10 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import argparse, hashlib, importlib, importlib.util, inspect, logging, os, sys, tempfile, warnings
+import hashlib, importlib, importlib.util, logging, os, sys, tempfile, warnings
 from contextlib import contextmanager
-from functools import partial
 from pathlib import Path
 import numpy as np
-from fastcore.docments import docments
 
 # %% auto #0
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',

@@ -87,7 +87,7 @@ class PCamModel:
                  folder:Path|None=None):  # where it was loaded from (`onnx_model` looks there for model.onnx)
         self.net, self.info, self.folder = net, info, (Path(folder) if folder is not None else None)
     @property
-    def engine(self)->str: return 'onnx' if type(self.net).__name__ == 'OnnxModel' else 'torch'   # what runs it
+    def engine(self)->str: return 'onnx' if type(self.net).__name__ == 'OnnxModel' else 'torch'   # what runs it (by name: `OnnxModel` comes later)
     def __call__(self, x): return self.net(x)
     def eval(self): self.net.eval(); return self
     def parameters(self): return self.net.parameters()

@@ -6,7 +6,6 @@
 from __future__ import annotations
 from functools import lru_cache
 import numpy as np
-from .core import InputError
 
 # %% auto #0
 __all__ = ['RGB_FROM_HED', 'HED_FROM_RGB', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET', 'REINHARD_FLOOR', 'hed_jitter',
