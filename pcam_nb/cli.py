@@ -4,14 +4,14 @@
 
 # %% ../nbs/00b_cli.ipynb #93924394
 from __future__ import annotations
-import argparse, inspect, logging, sys
-from contextlib import contextmanager
+import argparse, inspect, io, logging, sys, types
+from contextlib import contextmanager, redirect_stderr, redirect_stdout
 from functools import partial
 from fastcore.docments import docments
 from .core import PCamError, pcam_log
 
 # %% auto #0
-__all__ = ['CLI_ERRORS', 'cli_parser', 'log_to', 'run_cli']
+__all__ = ['CLI_ERRORS', 'cli_parser', 'log_to', 'run_cli', 'run_here']
 
 # %% ../nbs/00b_cli.ipynb #bffe3624
 CLI_ERRORS = (PCamError, OSError)  # reported as one line by `run_cli`: a user's error, or the system's (a disk, a permission); anything else is a bug
@@ -77,3 +77,14 @@ def run_cli(
     with log_to(sys.stderr):
         try: return func(**args)
         except errors as e: sys.exit(f"{prog}: {e}")
+
+# %% ../nbs/00b_cli.ipynb #14f1bd60
+def run_here(
+    entry,    # a command's entry point, e.g. `pcam_nb.predict.pcam_predict_cli`
+    *argv,    # its arguments (paths are turned into text)
+)->types.SimpleNamespace:   # returncode, stdout, stderr: as `subprocess.run(..., capture_output=True, text=True)` gives them
+    "Run a command in this process as its installed script would, capturing what it writes and its exit code"
+    with redirect_stdout(io.StringIO()) as out, redirect_stderr(io.StringIO()) as err:
+        try: entry([str(a) for a in argv]); code, msg = 0, ''
+        except SystemExit as e: code, msg = (e.code or 0, '') if isinstance(e.code, (int, type(None))) else (1, f"{e.code}\n")
+    return types.SimpleNamespace(returncode=code, stdout=out.getvalue(), stderr=err.getvalue() + msg)
