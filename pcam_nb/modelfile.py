@@ -218,6 +218,9 @@ class OnnxModel:
         import onnxruntime as ort
         so = ort.SessionOptions(); so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         so.intra_op_num_threads = threads or (torch.get_num_threads() if torch else int(os.environ.get('OMP_NUM_THREADS') or len(os.sched_getaffinity(0))))
+        spin = os.environ.get('PCAM_ORT_SPIN', '1')   # '0': idle threads sleep instead of spinning (ONNX Runtime's default: spin)
+        if spin not in ('0', '1'): raise InputError(f"PCAM_ORT_SPIN must be 0 or 1, not {spin!r}")
+        so.add_session_config_entry('session.intra_op.allow_spinning', spin)
         self.path, self.session = Path(path), ort.InferenceSession(str(path), so, providers=['CPUExecutionProvider'])
         self.meta = dict(self.session.get_modelmeta().custom_metadata_map)   # what `write_onnx` recorded (the weights it reads)
     def __call__(self, x):
