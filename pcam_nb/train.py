@@ -17,7 +17,7 @@ from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_siz
 from .data.synth import synth_pcam, save_h5
 from .model import *
 from .learner import *
-from .modelfile import save_model, save_ensemble, calibrate_model
+from .modelfile import save_model, save_ensemble, calibrate_model, load_model, Ensemble
 from .checkpoint import Checkpoint, load_checkpoint, restore_checkpoint, ResumeFrom
 from .distributed import distributed, dist_state, on_main, distrib_fit
 from .metrics import pick_threshold, binary_metrics, auc_ci
@@ -29,9 +29,9 @@ __all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 
            'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'pretrained_choice', 'resolve_pretrained', 'resolve_arch',
            'check_data', 'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs', 'default_bs',
            'default_stain', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train_options',
-           'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget', 'seeded', 'run_dls',
-           'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report', 'train', 'train_cv', 'pcam_train_cli',
-           'note_model', 'pcam_demo_cli']
+           'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget', 'seeded', 'Distil',
+           'distil_teacher', 'run_teacher', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report',
+           'train', 'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
 
 # %% ../nbs/02e_train.ipynb #42cfec4e
 def check_out(
@@ -376,6 +376,8 @@ def train_options(
     # (`default_stain`); 0: D4 only
     stain:float|str='auto',
     stain_norm:str|None=None,    # stain normalisation ('reinhard', `StainNorm`) of every patch, in training and wherever the model predicts
+    teacher:str|None=None,       # a model folder to distil from (`Distil`): its P on each augmented batch joins the labels in the loss (`distil_teacher`)
+    distil:float=0.5,            # with `teacher`: the weight of its P in the loss (1: the teacher's P only)
 )->dict:                         # every option: as given, else its default
     "The options of a training run: the one list of them, which `train`, `train_cv` and `pcam_train` offer (a new option is added here)"
     return dict(locals())
@@ -404,7 +406,8 @@ def run_settings(
     r = recipe_settings(o['recipe'], **{k: o[k] for k in _RECIPE_KEYS})
     s = RunSettings(o | r, data=str(Path(data).absolute()), out=Path(out), ck=ck, recipe_values={k: r[k] for k in rk},
                     from_={k: f"recipe {o['recipe']}" for k in rk if o[k] != r[k]})
-    s.update(frac=1.0 if s.frac is None else s.frac, workers=s.workers or 0, pretrained=pretrained_choice(s.pretrained), fold=tuple(s.fold) if s.fold else None)
+    s.update(frac=1.0 if s.frac is None else s.frac, workers=s.workers or 0, pretrained=pretrained_choice(s.pretrained), fold=tuple(s.fold) if s.fold else None,
+             teacher=str(Path(s.teacher).absolute()) if s.teacher else None)
     if ck: s.from_ = {k: ck['meta']['run'][f'{k}_from'] for k in ('arch', 'epochs', 'bs', 'lr', 'stain') if f'{k}_from' in ck['meta']['run']}
     if s.arch not in AUTO_ARCHS: check_arch(s.arch)
     return s
@@ -449,6 +452,73 @@ def seeded(
     try: yield
     finally: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags
 
+# %% ../nbs/02e_train.ipynb #4cb008e7
+class Distil(Callback):
+    "Train on `alpha` x cross-entropy to a teacher's P on the same augmented batch + (1 - alpha) x the labels' cross-entropy"
+    order = 95   # after the batch is augmented, before `D4View` (100)
+    def __init__(self,
+                 teacher:nn.Module,      # a network or `Ensemble`: a normalised batch in, logits (or log P) out
+                 alpha:float=0.5,        # the weight of the teacher's P; 1: the teacher's P only
+                 stats:dict|None=None):  # the teacher's input statistics (model.json `input`: mean, std); None: the student's
+        if not 0 < alpha <= 1: raise InputError(f"distil must be a weight in (0, 1], not {alpha}")
+        self.teacher, self.alpha, self.stats, self.ab = teacher.eval(), alpha, stats, None
+    def before_fit(self):
+        self.teacher.to(next(self.model.parameters()).device)
+        dl = getattr(self.dls.train, 'dl', self.dls.train)   # (wrapped during a distributed fit)
+        norm = next((t for t in dl.after_batch.fs if isinstance(t, Normalize)), None)
+        if self.stats and norm is not None:   # the student's normalised batch, renormalised for the teacher
+            tm, ts = (torch.tensor(self.stats[k], device=norm.mean.device).view(1, 3, 1, 1) for k in ('mean', 'std'))
+            self.ab = (norm.std/ts, (norm.mean - tm)/ts)
+    def before_batch(self):
+        if not self.training: return
+        x = self.xb[0] if self.ab is None else self.xb[0]*self.ab[0] + self.ab[1]
+        with torch.no_grad(): self.soft = self.teacher(x).float().softmax(1)
+    def after_loss(self):
+        if not self.training: return
+        kd = -(self.soft*F.log_softmax(self.pred.float(), 1)).sum(1).mean()
+        self.learn.loss_grad = self.alpha*kd + (1 - self.alpha)*self.loss_grad
+        self.learn.loss = self.loss_grad.detach().clone()
+
+# %% ../nbs/02e_train.ipynb #9f7cfbb1
+def distil_teacher(
+    folder:str|Path,               # the teacher's model folder: one model, or an ensemble (`train_cv`, with its oof_predictions.csv)
+    valid_ids:list,                # the ids of the run's validation patches
+    valid_sha256:str|None=None,    # their hash (`dls.pcam_data`): a single model that held out exactly these saw none of them
+    device='cpu',                  # where to load it
+)->tuple:                          # (the teacher network, what model.json says about it: members used, validation patches it saw, input)
+    "A run's teacher: an ensemble's members that held out every validation patch of the run, else the whole model, with how many of them it saw"
+    folder = Path(folder); m = load_model(folder, device); info, v = m.info, set(valid_ids)
+    about = dict(folder=str(folder.absolute()), sha256=file_hash(folder/'model.json'), arch=info.get('arch'), input=info['input'])
+    if 'members' not in info:
+        same = valid_sha256 is not None and info.get('data', {}).get('valid_sha256') == valid_sha256
+        return m.net, about | dict(saw_valid=0 if same else None)
+    names, f = [mm['folder'] for mm in info['members']], folder/'oof_predictions.csv'
+    oof = pd.read_csv(f, dtype={'id': str}, usecols=['id', 'fold']) if f.is_file() else None
+    held = {} if oof is None else {f'fold-{k}': set(ids) for k, ids in oof.groupby('fold').id}
+    keep = [n for n in names if v <= held.get(n, set())]
+    if keep: return Ensemble([m.net.members[names.index(n)] for n in keep]).eval(), about | dict(members=keep, saw_valid=0)
+    return m.net, about | dict(members=names, saw_valid=None if oof is None else len(v & set(oof.id)))   # each trained all members but one
+
+
+# %% ../nbs/02e_train.ipynb #68783e3d
+def run_teacher(
+    s:RunSettings,     # settled settings
+    dls:DataLoaders,   # from `run_dls`
+)->tuple:              # (the `Distil` callback, what model.json says about the teacher); (None, None) without a teacher
+    "The run's teacher (`distil_teacher`): refused for a cross-validation fold whose patches it saw, else a warning when it saw validation patches"
+    if not s.teacher: return None, None
+    ids = [dls.src.ids[i] for i in dls.valid_ds.items]
+    net, about = distil_teacher(s.teacher, ids, dls.pcam_data['valid_sha256'])
+    tin = about.pop('input')
+    if (tin.get('stain_norm') or {}).get('method') != s.stain_norm:
+        raise InputError(f"{s.teacher}: the teacher's stain normalisation ({(tin.get('stain_norm') or {}).get('method')}) is not the run's ({s.stain_norm})")
+    if about['saw_valid'] != 0:
+        n = 'an unknown number' if about['saw_valid'] is None else about['saw_valid']
+        if s.fold: raise InputError(f"{s.teacher}: the teacher trained on {n} of fold {s.fold[0] + 1}'s {len(ids)} patches, so its out-of-fold numbers "
+                                    "would not be honest: distil from a cross-validation with the same folds and seed")
+        warnings.warn(f"{s.teacher}: the teacher trained on {n} of the {len(ids)} validation patches: the validation numbers are optimistic")
+    return Distil(net, s.distil, tin), about
+
 # %% ../nbs/02e_train.ipynb #9043ba9d
 def run_dls(
     s:RunSettings,   # resolved settings (`choose_budget`)
@@ -484,6 +554,7 @@ def run_args(
 def run_meta(
     s:RunSettings,       # settled settings
     dls:DataLoaders,     # from `run_dls`
+    teacher:dict|None=None,  # what `run_teacher` says about the teacher
 )->dict:                 # data, run and pretrained, for model.json
     "What model.json says about the run: the data's summary (`dls.pcam_data`), the settings with where each came from, the weights it started from"
     run = dict(arch=s.arch, epochs=s.epochs, bs=s.bs, lr=s.lr, stain=s.stain, seed=s.seed, patience=s.patience, keep_best=s.keep_best,
@@ -492,6 +563,7 @@ def run_meta(
     run |= {f'{k}_from': s.from_[k] for k in ('arch', 'epochs', 'bs', 'lr', 'stain') if k in s.from_}
     if s.recipe: run['recipe_settings'] = s.recipe_values   # the recipe's values, or the explicit ones that won over them
     if s.ck: run['resumed_after_epoch'] = s.ck['epochs_done']
+    if teacher: run |= dict(teacher=teacher, distil=s.distil)
     return dict(data=dls.pcam_data, run=run, pretrained=s.pre)
 
 # %% ../nbs/02e_train.ipynb #a938c552
@@ -563,8 +635,9 @@ def train(
     with seeded(s.seed), tempfile.TemporaryDirectory() as work:   # fastai's lr_find parks weights in <path>/models: not the user's folder
         dls = run_dls(s)
         learn = run_learner(s, dls, work, show)
-        meta = run_meta(s, dls)
-        kb, hist = run_fit(s, learn, meta, cbs, show)
+        distil, about = run_teacher(s, dls)
+        meta = run_meta(s, dls, about)
+        kb, hist = run_fit(s, learn, meta, list(cbs or []) + ([distil] if distil else []), show)
         return on_main(run_report, s, learn, kb, hist, meta, t0, c0)
 
 # %% ../nbs/02e_train.ipynb #4ccd2840
@@ -581,7 +654,8 @@ def _cv_start(data, out:Path, folds:int, seed:int, options:dict, force:bool, res
     if folds < 2: raise InputError(f"cross-validation needs at least 2 folds, not {folds}")
     out = on_main(check_out, out, force)
     def record():
-        with atomic_path(out/CV_RUN) as p: p.write_text(json.dumps(dict(data=str(Path(data).absolute()), folds=folds, seed=seed, kwargs=options), indent=1))
+        r = dict(data=str(Path(data).absolute()), folds=folds, seed=seed, kwargs=options)
+        with atomic_path(out/CV_RUN) as p: p.write_text(json.dumps(r, indent=1, default=str))   # (a Path option as text)
     on_main(record)
     return data, folds, seed, options, out
 
