@@ -452,7 +452,7 @@ def seeded(
     try: yield
     finally: torch.backends.cudnn.deterministic, torch.backends.cudnn.benchmark = flags
 
-# %% ../nbs/02e_train.ipynb #4cb008e7
+# %% ../nbs/02e_train.ipynb #491232c7
 class Distil(Callback):
     "Train on `alpha` x cross-entropy to a teacher's P on the same augmented batch + (1 - alpha) x the labels' cross-entropy"
     order = 95   # after the batch is augmented, before `D4View` (100)
@@ -479,7 +479,7 @@ class Distil(Callback):
         self.learn.loss_grad = self.alpha*kd + (1 - self.alpha)*self.loss_grad
         self.learn.loss = self.loss_grad.detach().clone()
 
-# %% ../nbs/02e_train.ipynb #9f7cfbb1
+# %% ../nbs/02e_train.ipynb #9283689e
 def distil_teacher(
     folder:str|Path,               # the teacher's model folder: one model, or an ensemble (`train_cv`, with its oof_predictions.csv)
     valid_ids:list,                # the ids of the run's validation patches
@@ -500,7 +500,7 @@ def distil_teacher(
     return m.net, about | dict(members=names, saw_valid=None if oof is None else len(v & set(oof.id)))   # each trained all members but one
 
 
-# %% ../nbs/02e_train.ipynb #68783e3d
+# %% ../nbs/02e_train.ipynb #f7e00228
 def run_teacher(
     s:RunSettings,     # settled settings
     dls:DataLoaders,   # from `run_dls`
