@@ -18,9 +18,9 @@ from .stain import REINHARD_TARGET
 from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'save_model', 'PCamModel',
-           'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel', 'onnx_model',
-           'write_onnx']
+__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'input_stats', 'save_model',
+           'PCamModel', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel',
+           'onnx_model', 'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -28,7 +28,7 @@ MODEL_FORMAT_VERSION = 2         # the newest format this pcam_nb reads and writ
 SINGLE_FORMAT_VERSION = 1        # what a single model's folder is written as: unchanged since 1, so every pcam_nb reads it
 
 # %% ../nbs/02b_modelfile.ipynb #3ce352db
-def _norm_stats(dls)->dict:
+def input_stats(dls)->dict:
     "The input statistics of `dls`' batch pipeline: Normalize's mean and std, and the stain normalisation (`StainNorm`) where there is one"
     from fastai.data.transforms import Normalize   # (saving needs fastai; loading does not)
     from pcam_nb.data.block import StainNorm
@@ -59,7 +59,7 @@ def save_model(
     sd = {k: v.detach().cpu().contiguous() for k, v in unwrap(learn.model).state_dict().items()}
     info = dict(format=MODEL_FORMAT, format_version=SINGLE_FORMAT_VERSION, pcam_nb_version=pcam_nb.__version__,
                 **learn.pcam, n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,
-                input=dict(size=PATCH_SZ, **_norm_stats(learn.dls)),
+                input=dict(size=PATCH_SZ, **input_stats(learn.dls)),
                 versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, fastai=fastai.__version__))
     info.update(meta or {})
     js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON

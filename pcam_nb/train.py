@@ -17,7 +17,7 @@ from .data.block import pcam_dls, items_sha, split_items, PatchSubset, check_siz
 from .data.synth import synth_pcam, save_h5
 from .model import *
 from .learner import *
-from .modelfile import save_model, save_ensemble, calibrate_model, load_model, Ensemble
+from .modelfile import save_model, save_ensemble, calibrate_model, load_model, Ensemble, input_stats
 from .checkpoint import Checkpoint, load_checkpoint, restore_checkpoint, ResumeFrom
 from .distributed import distributed, dist_state, on_main, distrib_fit
 from .metrics import pick_threshold, binary_metrics, auc_ci
@@ -464,11 +464,10 @@ class Distil(Callback):
         self.teacher, self.alpha, self.stats, self.ab = teacher.eval(), alpha, stats, None
     def before_fit(self):
         self.teacher.to(next(self.model.parameters()).device)
-        dl = getattr(self.dls.train, 'dl', self.dls.train)   # (wrapped during a distributed fit)
-        norm = next((t for t in dl.after_batch.fs if isinstance(t, Normalize)), None)
-        if self.stats and norm is not None:   # the student's normalised batch, renormalised for the teacher
-            tm, ts = (torch.tensor(self.stats[k], device=norm.mean.device).view(1, 3, 1, 1) for k in ('mean', 'std'))
-            self.ab = (norm.std/ts, (norm.mean - tm)/ts)
+        if self.stats:   # the student's normalised batch, renormalised for the teacher
+            dev = next(self.model.parameters()).device
+            sm, ss, tm, ts = (torch.tensor(d[k], device=dev).view(1, 3, 1, 1) for d in (input_stats(self.dls), self.stats) for k in ('mean', 'std'))
+            self.ab = (ss/ts, (sm - tm)/ts)
     def before_batch(self):
         if not self.training: return
         x = self.xb[0] if self.ab is None else self.xb[0]*self.ab[0] + self.ab[1]
