@@ -2,6 +2,7 @@
 """Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02f_bench_train.ipynb were made.
 
     python bench/cv.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
+    python bench/cv.py NAME resume                         # continue an interrupted one (its settings are in its folder; give mixup/smooth/wd again)
 
 Every key=value is an option of `train` except three candidates tried only here (as fastai callbacks passed in `cbs`):
 `mixup=ALPHA` (fastai's `MixUp`), `smooth=EPS` (training loss `LabelSmoothingCrossEntropyFlat(eps)`; validation unchanged)
@@ -40,13 +41,21 @@ def _value(v):
         except ValueError: pass
     return v
 
-name, folds, seed = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[4:])}
-cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixup'])] if 'mixup' in kw else []) + ([WeightDecay(kw['wd'])] if 'wd' in kw else [])
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
+resume = sys.argv[2] == 'resume'
+name, rest = sys.argv[1], sys.argv[3 if resume else 4:]
+kw = {k: _value(v) for k, v in (a.split('=', 1) for a in rest)}
+cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixup'])] if 'mixup' in kw else []) + ([WeightDecay(kw['wd'])] if 'wd' in kw else [])
+more = {'cbs': cbs} if cbs else {}
 t = time.time()
-with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
-    cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **{k: v for k, v in kw.items() if k not in ('mixup', 'smooth', 'wd')}, **({'cbs': cbs} if cbs else {}))
-r = dict(cv, name=name, kw=kw, seconds=round(time.time() - t))
+if resume:
+    folder = next(out.glob(f'{name}-s*'))
+    with open(out/f'{folder.name}.log', 'a') as log, contextlib.redirect_stdout(log): cv = train_cv(None, folder, resume=True, show=False, **more)
+    seed = cv['seed']
+else:
+    folds, seed = int(sys.argv[2]), int(sys.argv[3])
+    with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
+        cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, **{k: v for k, v in kw.items() if k not in ('mixup', 'smooth', 'wd')}, **more)
+r = dict(cv, name=name, kw=kw, seconds=round(time.time() - t), resumed=resume)
 with open(out/'results.jsonl', 'a') as f: f.write(json.dumps(r) + '\n')
 print(name, seed, f"oof {cv['oof_auc']:.4f} tta {cv.get('oof_auc_tta', float('nan')):.4f} in {r['seconds']} s", flush=True)

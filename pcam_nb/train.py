@@ -25,13 +25,13 @@ from sklearn.metrics import roc_auc_score
 
 # %% auto #0
 __all__ = ['AUTO_ARCHS', 'PRETRAINED_LR', 'PRETRAINED_EPOCHS', 'PRETRAINED_BS', 'PRETRAINED_STAIN', 'SCRATCH_LR',
-           'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'VIEW_COLUMNS', 'CHECKPOINT', 'CV_RUN', 'CALIBRATE_MIN',
-           'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'pretrained_choice', 'resolve_pretrained', 'resolve_arch',
-           'check_data', 'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs', 'default_bs',
-           'default_stain', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run', 'train_options',
-           'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget', 'seeded', 'Distil',
-           'distil_teacher', 'run_teacher', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit', 'run_report',
-           'train', 'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
+           'SCRATCH_EPOCHS', 'RECIPES', 'HISTORY', 'VIEW_COLUMNS', 'NO_VALID_THRESHOLD', 'CHECKPOINT', 'CV_RUN',
+           'CALIBRATE_MIN', 'DEMO_ABOUT', 'DEMO_USE', 'check_out', 'pretrained_choice', 'resolve_pretrained',
+           'resolve_arch', 'check_data', 'train_dls', 'recipe_settings', 'train_learner', 'choose_lr', 'default_epochs',
+           'default_bs', 'default_stain', 'fit_best', 'fit_history', 'valid_predictions', 'valid_report', 'save_run',
+           'train_options', 'RunSettings', 'run_settings', 'check_run_data', 'choose_arch', 'choose_budget', 'seeded',
+           'Distil', 'distil_teacher', 'run_teacher', 'run_dls', 'run_learner', 'run_args', 'run_meta', 'run_fit',
+           'run_report', 'train', 'train_cv', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
 
 # %% ../nbs/02e_train.ipynb #42cfec4e
 def check_out(
@@ -108,7 +108,7 @@ def _train_sources(data, valid_pct, fold=None):
     "The training source, PCam's official valid source (HDF5 files, unless cross-validating) or None, and the held-out share"
     src = read_pcam(data, 'train')
     official = isinstance(src, H5Patches) and valid_pct is None and fold is None and (Path(data)/h5_names('valid')['x']).exists()
-    return src, (read_h5(data, 'valid') if official else None), valid_pct or VALID_PCT
+    return src, (read_h5(data, 'valid') if official else None), VALID_PCT if valid_pct is None else valid_pct
 
 # %% ../nbs/02e_train.ipynb #3da6178b
 def check_data(
@@ -154,8 +154,8 @@ def train_dls(
     by_slide = src.groups is not None if by_slide is None else by_slide
     kind = 'by slide' if by_slide else 'stratified'
     how = ("PCam's official valid split" if valid_src is not None else f"fold {fold[0] + 1} of {fold[1]} held out, {kind}, seed {seed}" if fold
-           else f"{vp:.0%} held out {kind}, seed {seed}")
-    pos = lambda ds: round(float(dls.src.labels[np.asarray(ds.items)].mean()), 4)
+           else "none held out: every patch trains (valid_pct 0)" if vp == 0 else f"{vp:.0%} held out {kind}, seed {seed}")
+    pos = lambda ds: round(float(dls.src.labels[np.asarray(ds.items)].mean()), 4) if len(ds) else None
     dls.pcam_data = dict(path=str(Path(data).absolute()), layout=type(src).__name__, split=how, frac=frac, seed=seed,
                          valid_pct=None if valid_src is not None else vp, by_slide=by_slide, fold=list(fold) if fold else None,
                          n_train=len(dls.train_ds), n_valid=len(dls.valid_ds),
@@ -191,12 +191,13 @@ def recipe_settings(
 
 # %% ../nbs/02e_train.ipynb #49650507
 def _plot_history(vals, fn):
-    "Training/validation loss and validation AUC per epoch (recorder rows), saved as a PNG"
+    "Training/validation loss and validation AUC per epoch (recorder rows; a run with no validation: the training loss alone), saved as a PNG"
     import matplotlib.pyplot as plt
     v = np.array(vals); ep = np.arange(1, len(v) + 1)
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.2))
-    a.plot(ep, v[:, 0], label='train loss'); a.plot(ep, v[:, 1], label='valid loss'); a.set_xlabel('epoch'); a.legend()
-    b.plot(ep, v[:, 2], 'o-', c='C2'); b.set_xlabel('epoch'); b.set_ylabel('valid ROC AUC')
+    fig, axs = plt.subplots(1, 2 if v.shape[1] > 2 else 1, figsize=(9 if v.shape[1] > 2 else 4.5, 3.2)); a = axs[0] if v.shape[1] > 2 else axs
+    a.plot(ep, v[:, 0], label='train loss'); a.set_xlabel('epoch')
+    if v.shape[1] > 2: a.plot(ep, v[:, 1], label='valid loss'); axs[1].plot(ep, v[:, 2], 'o-', c='C2'); axs[1].set_xlabel('epoch'); axs[1].set_ylabel('valid ROC AUC')
+    a.legend()
     fig.tight_layout()
     with atomic_path(fn) as p: fig.savefig(p, format='png', dpi=90)
     plt.close(fig)
@@ -284,8 +285,13 @@ def fit_best(
     keep_best:bool=True,       # end with the best epoch's weights; False: the last epoch's (then nothing is chosen on the validation set)
     done:int=0,                # epochs done before this fit (a resumed run's): the epoch log counts on from there
 )->KeepBest:                   # the best epoch's tracker; with `keep_best` its weights are in `learn.model` afterwards
-    "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss"
-    kb = KeepBest(save=None if save is None else (lambda l: save(l, kb)), restore=keep_best)
+    "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss; with no validation set, every epoch trains only"
+    if not len(learn.dls.valid_ds):   # `valid_pct=0`: nothing to choose an epoch by, nor to stop early on
+        if keep_best or patience: raise InputError("no validation patches (valid_pct 0): nothing to keep the best epoch by or stop early on; "
+                                                    "use keep_best=False and no patience")
+        learn.metrics = []   # before the recorder names its columns: a run with no validation logs its training loss alone
+        learn.recorder.valid_metrics = False
+    kb = KeepBest('roc_auc_score' if len(learn.dls.valid_ds) else 'train_loss', save=None if save is None else (lambda l: save(l, kb)), restore=keep_best)
     es = [EarlyStoppingCallback('roc_auc_score', comp=np.greater, patience=patience, reset_on_fit=False)] if patience else []
     cbs = [kb, NaNGuard()] + es + list(cbs or [])
     if show: learn.fit_one_cycle(epochs, lr, cbs=cbs)
@@ -332,6 +338,9 @@ def valid_report(
                 dict(roc_auc_tta=float(roc_auc_score(y, vp.p_tta))) if 'p_tta' in vp else {})
 
 # %% ../nbs/02e_train.ipynb #022f6cc8
+NO_VALID_THRESHOLD = ("none chosen: no validation patches (valid_pct 0), so 0.5; choose one on labelled patches the model never saw "
+                      "(`pcam_evaluate --set-threshold`) or from the recipe's cross-validation (`modelfile.calibrate_model`)")
+
 def save_run(
     learn:Learner,   # the fitted Learner (best epoch restored)
     out:Path,        # the output folder
@@ -342,7 +351,7 @@ def save_run(
     "Write the model (safetensors + JSON, and fastai's .pkl), `metrics.json` and `history.png` to `out`"
     learn.path = Path(out)   # what the exported learner remembers
     save_model(learn, out, dict(meta, metrics={k: v for k, v in metrics.items() if k != 'history'},
-                                threshold_from=f"Youden's J on the validation set (n={metrics['n_valid']})"),
+                                threshold_from=f"Youden's J on the validation set (n={metrics['n_valid']})" if metrics['n_valid'] else NO_VALID_THRESHOLD),
                overwrite=True, threshold=metrics['threshold'])
     with atomic_path(Path(out)/'metrics.json') as p: p.write_text(json.dumps(metrics, indent=1))
     if vp is not None:
@@ -362,7 +371,7 @@ def train_options(
     frac:float|None=None,        # stratified share of the data to use (0.01: a 1 % prototype); None: the recipe's, else all
     seed:int=SEED,               # seed of the split, subsample, initialisation and augmentation
     pretrained:str|bool='auto',  # 'auto', 'yes' or 'no': start from ImageNet weights
-    valid_pct:float|None=None,   # held-out share (default `VALID_PCT`; PCam's own valid split for the HDF5 files)
+    valid_pct:float|None=None,   # held-out share (default `VALID_PCT`; PCam's own valid split for the HDF5 files); 0: every patch trains, no validation
     patience:int|None=None,      # stop after this many epochs without a better validation AUC
     weights_url:str|None=None,   # a mirror of the ImageNet weights
     fold:tuple|None=None,        # (k, K): validate on fold k of K stratified folds (`train_cv` trains all K)
@@ -408,6 +417,9 @@ def run_settings(
                     from_={k: f"recipe {o['recipe']}" for k in rk if o[k] != r[k]})
     s.update(frac=1.0 if s.frac is None else s.frac, workers=s.workers or 0, pretrained=pretrained_choice(s.pretrained), fold=tuple(s.fold) if s.fold else None,
              teacher=str(Path(s.teacher).absolute()) if s.teacher else None)
+    if s.valid_pct == 0 and not s.fold:   # every patch trains: no epoch can be chosen, no early stop
+        if s.patience: raise InputError("patience needs validation patches: valid_pct 0 holds none out")
+        s.keep_best = False
     if ck: s.from_ = {k: ck['meta']['run'][f'{k}_from'] for k in ('arch', 'epochs', 'bs', 'lr', 'stain') if f'{k}_from' in ck['meta']['run']}
     if s.arch not in AUTO_ARCHS: check_arch(s.arch)
     return s
@@ -511,6 +523,7 @@ def run_teacher(
     tin = about.pop('input')
     if (tin.get('stain_norm') or {}).get('method') != s.stain_norm:
         raise InputError(f"{s.teacher}: the teacher's stain normalisation ({(tin.get('stain_norm') or {}).get('method')}) is not the run's ({s.stain_norm})")
+    if not ids: about['saw_valid'] = 0   # no validation patches (valid_pct 0): nothing for the teacher to have seen
     if about['saw_valid'] != 0:
         n = 'an unknown number' if about['saw_valid'] is None else about['saw_valid']
         if s.fold: raise InputError(f"{s.teacher}: the teacher trained on {n} of fold {s.fold[0] + 1}'s {len(ids)} patches, so its out-of-fold numbers "
@@ -603,8 +616,8 @@ def run_report(
     c0:float,          # `time.process_time()` at the start
 )->dict:               # the metrics written to metrics.json
     "Rank 0, as one process: the whole validation set's predictions, the metrics and threshold, the model files; the checkpoint removed"
-    vp = valid_predictions(learn, s.tta)
-    m = valid_report(vp) | dict(best_epoch=kb.best_n, epoch_used=kb.best_n if s.keep_best else kb.n_epochs, epochs_run=kb.n_epochs,
+    vp = valid_predictions(learn, s.tta) if len(learn.dls.valid_ds) else None   # `valid_pct=0`: no validation patches, no validation numbers
+    m = (valid_report(vp) if vp is not None else dict(n_valid=0, threshold=0.5)) | dict(best_epoch=kb.best_n if vp is not None else None, epoch_used=kb.best_n if s.keep_best else kb.n_epochs, epochs_run=kb.n_epochs,
                                 train_seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1), history=hist)
     meta['run'].update(train_seconds=m['train_seconds'])
     save_run(learn, s.out, m, meta, vp)
@@ -762,8 +775,10 @@ def _train_cmd(
         return cv
     m = train(data, out, show=False if quiet else None, resume=bool(resume), **kwargs)
     if rank_distrib(): return m   # one report for a distributed run: rank 0's
-    print(f"pcam_train: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} "
-          f"best_epoch={m['best_epoch']}/{m['epochs_run']} time={m['train_seconds']:.0f}s model={out}")
+    if not m['n_valid']: print(f"pcam_train: trained on every patch, nothing held out (no validation numbers: score it on patches it never saw); "
+                               f"epochs={m['epochs_run']} time={m['train_seconds']:.0f}s model={out}")
+    else: print(f"pcam_train: valid roc_auc={m['roc_auc']:.4f} accuracy={m['accuracy']:.4f} n={m['n_valid']} "
+                f"best_epoch={m['best_epoch']}/{m['epochs_run']} time={m['train_seconds']:.0f}s model={out}")
     return m
 
 # %% ../nbs/02e_train.ipynb #30861ceb

@@ -95,7 +95,7 @@ def pcam_batch_tfms(
 def split_idx(
     labels,                # 0/1 per patch
     groups=None,           # slide per patch; when given, no slide is on both sides
-    valid_pct:float=VALID_PCT,   # share of patches (of slides, for a slide split) held out
+    valid_pct:float=VALID_PCT,   # share of patches (of slides, for a slide split) held out; 0: none (train on every patch, validate on nothing)
     seed:int=SEED,           # random seed
     fold:tuple|None=None,    # (k, K): hold out fold k (0-based) of K stratified folds instead of `valid_pct`
 )->tuple:                  # (train indices, valid indices), each sorted
@@ -113,7 +113,8 @@ def split_idx(
         cv = StratifiedKFold(K, shuffle=True, random_state=seed) if g is None else StratifiedGroupKFold(K, shuffle=True, random_state=seed)
         tr, va = list(cv.split(y, y, g))[k]
         return np.sort(tr), np.sort(va)
-    if not 0 < valid_pct < 1: raise InputError(f"valid_pct must be between 0 and 1, not {valid_pct}")
+    if valid_pct == 0: return np.arange(len(y)), np.arange(0)   # every patch trains (the final model of a recipe chosen by cross-validation)
+    if not 0 < valid_pct < 1: raise InputError(f"valid_pct must be 0 (no validation) or between 0 and 1, not {valid_pct}")
     nv = int(np.ceil(valid_pct*len(y)))
     if groups is None and (least < 2 or nv < 2 or len(y) - nv < 2):
         raise PatchError(f"{len(y)} patches ({least} of the rarer class) are too few to hold out {valid_pct:.0%} with both classes "
@@ -235,11 +236,11 @@ def check_sizes(
     y_valid,          # labels of the validation part
     bs:int=BS,        # batch size
 ):
-    "Refuse, in one sentence that says what to change, a split too small to train on or to validate with"
+    "Refuse, in one sentence that says what to change, a split too small to train on or to validate with (no validation part at all is allowed: `valid_pct=0`)"
     if len(y_train) < bs:
         raise PatchError(f"{len(y_train)} training patches are fewer than one batch of {bs}, so an epoch would have no batch: "
                          f"use a batch size (bs, --bs) of at most {2**int(np.log2(max(len(y_train), 1)))}, or more data")
-    for part, y in (('training', y_train), ('validation', y_valid)):
+    for part, y in (('training', y_train), ('validation', y_valid)) if len(y_valid) else (('training', y_train),):
         c = np.bincount(np.asarray(y, dtype=int), minlength=2)
         if c.min() == 0: raise PatchError(f"the {part} part holds {len(y)} patches, none of them {LABEL_NAMES[int(c.argmin())]}: "
                                           "ROC AUC needs both classes; use more data or a larger --valid-pct")
