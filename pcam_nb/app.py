@@ -8,7 +8,7 @@ import json, os, signal, socket, subprocess, sys, tempfile, time, webbrowser
 from pathlib import Path
 from .core import *
 from .cli import run_cli
-from .modelfile import load_model, shipped_model
+from .modelfile import load_model, shipped_model, model_folder
 from .panel import SHIPPED_LABEL
 from .slide import slide_files
 
@@ -119,7 +119,7 @@ def _app_cmd(
     work = Path(tempfile.mkdtemp(prefix='pcam_app_'))
     nb = app_notebook(work)
     (work/'voila.json').write_text(json.dumps(dict(Voila=dict(tornado_settings=dict(websocket_max_message_size=WS_MAX_BYTES)))))
-    env = dict(os.environ, PCAM_APP_MODEL=str(Path(model or shipped_model()).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model or SHIPPED_LABEL),
+    env = dict(os.environ, PCAM_APP_MODEL=str(model_folder(model).absolute()), PCAM_APP_DEVICE=device, PCAM_APP_LABEL=str(model or SHIPPED_LABEL),
                PCAM_APP_SLIDES=str(Path(slides).absolute()) if slides else '',
                PCAM_APP_OUT=str(Path(out).absolute()) if out else '')   # the card says what the user typed
     cmd = [sys.executable, '-m', 'voila', nb.name, f'--port={port}', f'--Voila.ip={host}', '--Voila.port_retries=0', '--no-browser',

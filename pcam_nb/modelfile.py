@@ -19,8 +19,8 @@ from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
 __all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'input_stats', 'save_model',
-           'PCamModel', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model', 'OnnxModel',
-           'onnx_model', 'write_onnx']
+           'PCamModel', 'model_folder', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model',
+           'shipped_models', 'OnnxModel', 'onnx_model', 'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -94,14 +94,24 @@ class PCamModel:
     def with_net(self, net): return PCamModel(net, self.info, self.folder)   # the same card on another network (a member, a graph)
     def __repr__(self): return f"PCamModel({self.info.get('arch', '?')}, {self.engine}, {self.folder.name if self.folder else 'no folder'})"
 
+# %% ../nbs/02b_modelfile.ipynb #f3776c4f
+def model_folder(
+    model:str|Path|None=None,   # a model folder, the name of a shipped model (`shipped_models`), or None: the default shipped model
+)->Path:                        # the folder to load
+    "Where a model is: a folder that exists, else a shipped model of that name (a folder of yours wins over a shipped model's name)"
+    if model is None: return shipped_model()
+    p = Path(model)
+    if p.exists() or len(p.parts) > 1 or not (Path(pcam_nb.__file__).parent/'shipped'/p.name/'model.json').is_file(): return p
+    return shipped_model(p.name)
+
 # %% ../nbs/02b_modelfile.ipynb #7f7e01e1
 def load_model(
-    path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`; None: the model that ships with pcam_nb (`shipped_model`)
+    path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`, or the name of a model that ships with pcam_nb (`shipped_models`); None: the default one (`SHIPPED`)
     device:str='cpu',       # where to put the model
     fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
 )->PCamModel:               # the network in eval mode with its model.json and folder
     "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
-    path = shipped_model() if path is None else Path(path)
+    path = model_folder(path)
     if not (path/'model.json').is_file(): raise MissingError(f"{path}: not a pcam_nb model folder (no model.json)")
     try: info = json.loads((path/'model.json').read_text())
     except json.JSONDecodeError as e: raise InputError(f"{path/'model.json'}: not valid JSON ({e})") from None
@@ -208,6 +218,11 @@ def shipped_model(
     if not (p/'model.json').is_file(): raise MissingError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model "
                                                           "folder)")
     return p
+
+def shipped_models()->list:   # the names, the default (`SHIPPED`) first
+    "The models that ship inside this install of pcam_nb, by name: any of them loads with `load_model(name)` or `--model NAME`"
+    names = sorted(p.parent.name for p in (Path(pcam_nb.__file__).parent/'shipped').glob('*/model.json'))
+    return sorted(names, key=lambda n: n != SHIPPED)
 
 # %% ../nbs/02b_modelfile.ipynb #85e9c5d5
 class OnnxModel:

@@ -4,6 +4,12 @@
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k             # train (3-fold CV, about 40 min on 2 cores) and pack
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --run DIR   # pack a finished `pcam_train --folds 3 --tta --seed 0` run
     python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --recalibrate   # fit calibration and operating points again
+    python tools/ship_model.py --data ../shared/data/pcam-kaggle-4k --student RUN --cv CV [CV ...] --name NAME   # pack a distilled student
+
+A student (issue 30) is one network trained on every patch (`pcam_train --valid-pct 0 --teacher ENSEMBLE`, so nothing of its own
+scores it): its threshold, calibration, operating points and referral cut come from the out-of-fold predictions of the same
+recipe's cross-validation (`--cv`, the first folder: each patch scored by the fold student that never saw it, each fold taught by
+the teacher member that never saw that fold), and its card gives every `--cv` folder's numbers (one per seed of the folds).
 
 The recipe is pcam_nb's default (EfficientNet-Lite0 from ImageNet weights, 20 epochs at 2e-3, batch 32, stain jitter 0.3) trained by
 `pcam_train --folds 3 --tta --seed 0`: three fold models, each validated on the third of the patches it never saw, every
@@ -128,17 +134,98 @@ def recalibrate(dest:Path, data:Path)->dict:
     return info
 
 
+def about_student(run:dict, cvs:list)->str:
+    "The student's card `about`, from its run and its cross-validations"
+    from pcam_nb.model import arch_spec
+    r, t = run['run'], run['run']['teacher']
+    return (f"{arch_spec(r['arch']).name} from ImageNet weights, distilled ({r['epochs']} epochs of one-cycle at {r['lr']:g}, batch {r['bs']}, flips, rotations "
+            f"and stain jitter of up to {r['stain']:.0%}; loss {r['distil']:g} x cross-entropy to the teacher's P on the same augmented batch + "
+            f"{1 - r['distil']:g} x the labels') on all {run['data']['n_train']:,} labelled patches of Kaggle's Histopathologic Cancer Detection data. "
+            f"Teacher: the {len(t['members'])}-model ensemble {Path(t['folder']).name} (EfficientNet-Lite0, stain jitter 0.3). Its recipe scored by "
+            f"{len(cvs)} cross-validation{'s' * (len(cvs) > 1)} of {cvs[0]['folds']} folds (seeds {', '.join(str(c['seed']) for c in cvs)}).")
+
+
+def cv_summary(cvs:list)->dict:
+    "The cross-validations of the student's recipe: each seed's out-of-fold AUC (and with TTA), and their mean and spread"
+    rows = [dict(seed=c['seed'], folds=c['folds'], n=c['n'], oof_auc=c['oof_auc'], oof_auc_ci=[c['oof_auc_ci_low'], c['oof_auc_ci_high']],
+                 oof_auc_tta=c.get('oof_auc_tta'), fold_aucs=[f['roc_auc'] for f in c['per_fold']]) for c in cvs]
+    a, b = np.array([r['oof_auc'] for r in rows]), np.array([r['oof_auc_tta'] for r in rows], dtype=float)
+    return dict(seeds=rows, oof_auc_mean=float(a.mean()), oof_auc_sd=float(a.std(ddof=1)) if len(a) > 1 else None,
+                oof_auc_tta_mean=float(b.mean()), oof_auc_tta_sd=float(b.std(ddof=1)) if len(b) > 1 else None,
+                note="cross-validation numbers of the recipe (fold students on 2/3 of the patches); the shipped student learnt from all of them, "
+                     "from the whole ensemble")
+
+
+def pack_student(run:Path, cv_dirs:list, dest:Path, data:Path, tests:Path)->dict:
+    "A student trained on every patch (`run`, `pcam_train --valid-pct 0 --teacher ...`) packed into `dest`, calibrated on `cv_dirs[0]`'s out-of-fold P"
+    import pandas as pd
+    from pcam_nb.modelfile import calibrate_model, write_onnx
+    from pcam_nb.train import VIEW_COLUMNS
+    from pcam_nb.metrics import pick_threshold
+    info = json.loads((run/'model.json').read_text())
+    if info['data']['n_valid'] != 0 or 'teacher' not in info['run']: raise SystemExit(f"ship_model: {run}: not a student trained on every patch (--valid-pct 0 --teacher)")
+    cvs = [json.loads((Path(c)/'cv.json').read_text()) for c in cv_dirs]
+    oof = pd.read_csv(Path(cv_dirs[0])/'oof_predictions.csv', dtype={'id': str})
+    if not set(VIEW_COLUMNS) <= set(oof): raise SystemExit(f"ship_model: {cv_dirs[0]}: out-of-fold predictions without the 8 TTA views (train with --tta)")
+    tmp = Path(tempfile.mkdtemp(prefix='pcam_ship_'))
+    try:
+        fp16_state(run/info['weights']['file'], tmp/'model.safetensors')
+        thr = pick_threshold(oof.label.values, oof.p.values)
+        t = info['run']['teacher']
+        info |= dict(data=dict(info['data'], path=data.name), threshold=float(thr),
+                     threshold_from=f"Youden's J on the out-of-fold predictions of the recipe's cross-validation (seed {cvs[0]['seed']}, n={len(oof)})",
+                     weights=dict(file='model.safetensors', sha256=file_hash(tmp/'model.safetensors'), dtype=DTYPE),
+                     run=dict(info['run'], teacher=dict(t, folder=Path(t['folder']).name)), cv=cv_summary(cvs),
+                     about=about_student(info, cvs), intended_use=USE, weights_dtype=DTYPE)
+        info.pop('metrics', None)
+        (tmp/'model.json').write_text(json.dumps(info, indent=1))
+        m32, m16 = load_model(run), load_model(tmp)
+        src = read_pcam(data)
+        d = float(np.abs(predict_source(m16, src, show=False) - predict_source(m32, src, show=False)).max())
+        t16, t32 = (predict_images(m, tests, show=False)[0].label.values for m in (m16, m32))
+        d = max(d, float(np.abs(t16 - t32).max()))
+        print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
+        if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
+        (tmp/'model.json').write_text(json.dumps(json.loads((tmp/'model.json').read_text()) | dict(float16_max_abs_p_diff=d), indent=1))
+        oof.to_csv(tmp/'oof_predictions.csv', index=False)
+        c = calibrate_model(tmp, oof.label.values, oof.p.values, oof.p_tta.values, oof.fold.values,
+                            f"out-of-fold predictions of the recipe's {cvs[0]['folds']}-fold cross-validation, seed {cvs[0]['seed']} (each patch scored by the "
+                            "fold student that never saw it)", views=oof[list(VIEW_COLUMNS)].values)['calibration']
+        print(f"ship_model: temperature {c['temperature']:.4f} ({c['temperature_tta']:.4f} with TTA); out-of-fold ECE {c['ece_raw']:.4f} -> {c['ece']:.4f}", file=sys.stderr)
+        write_onnx(tmp)
+        m = load_model(tmp)
+        ref, _, _ = predict_images(m, tests, show=False, precision='fp32')
+        ref_tta, _, _ = predict_images(m, tests, show=False, precision='fp32', tta=True)
+        ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
+        if dest.exists(): shutil.rmtree(dest)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(tmp), str(dest)); tmp = None
+    finally:
+        if tmp: shutil.rmtree(tmp, ignore_errors=True)
+    return info['cv']
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('--data', required=True, help="the 4,000-patch Kaggle sample (train/ + train_labels.csv); its test patches are read from the folder 'pcam-kaggle-test-sample' beside it")
     ap.add_argument('--run', help='a finished `pcam_train --folds 3 --tta --seed 0` output folder to pack (default: train one now)')
     ap.add_argument('--name', default=SHIPPED, help=f'the shipped folder name (default {SHIPPED})')
     ap.add_argument('--recalibrate', action='store_true', help='only fit the calibration, operating points and referral cut of the shipped folder again, from its out-of-fold predictions')
+    ap.add_argument('--student', help='a student trained on every patch (`pcam_train --valid-pct 0 --teacher ...`) to pack')
+    ap.add_argument('--cv', nargs='+', help="with --student: the recipe's cross-validation folders (bench/distil.py), one per seed; the first calibrates")
     a = ap.parse_args()
     if a.recalibrate:
         recalibrate(ROOT/'pcam_nb'/'shipped'/a.name, Path(a.data).resolve()); print(f"ship_model: model.json sha256 {file_hash(ROOT/'pcam_nb'/'shipped'/a.name/'model.json')}"); return
     data = Path(a.data).resolve(); tests = data.parent/'pcam-kaggle-test-sample'/'test'
     if not tests.is_dir(): raise SystemExit(f"ship_model: {tests}: the 29 Kaggle test patches are needed for the reference predictions")
+    if a.student:
+        if not a.cv: raise SystemExit("ship_model: --student needs --cv (the recipe's cross-validations)")
+        dest = ROOT/'pcam_nb'/'shipped'/a.name
+        cv = pack_student(Path(a.student), a.cv, dest, data, tests)
+        size = sum(f.stat().st_size for f in dest.rglob('*') if f.is_file())
+        print(f"ship_model: {dest.relative_to(ROOT)}: {size/2**20:.1f} MB; out-of-fold AUC {cv['oof_auc_mean']:.4f}, {cv['oof_auc_tta_mean']:.4f} with TTA "
+              f"({len(cv['seeds'])} seed(s)); model.json sha256 {file_hash(dest/'model.json')}")
+        return
     run = Path(a.run) if a.run else Path(tempfile.mkdtemp(prefix='pcam_ship_run_'))/'cv3'
     if not a.run:
         subprocess.run([str(Path(sys.executable).parent/'pcam_train'), '--data', str(data), '--folds', '3', '--tta', '--seed', '0', '--out', str(run), '--quiet'], check=True)
