@@ -38,6 +38,8 @@ def held_out_patches(
     if 'members' in info: raise InputError("an ensemble's members were each validated on a different fold: its honest numbers are the "
                                            "out-of-fold ones in its cv.json; evaluate one member folder with --held-out, or other data")
     d = info.get('data') or {}
+    if d.get('n_valid') == 0: raise InputError("this model trained on every patch of its data (valid_pct 0): it has no held-out patches; its recipe's honest "
+                                               "numbers are its cross-validation's (model.json cv), or evaluate it on other data")
     if 'valid_sha256' not in d:
         raise InputError("model.json holds no validation fingerprint (a model from an older pcam_nb): evaluate on a named split instead")
     src = read_pcam(data, 'train')

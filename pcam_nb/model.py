@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import Callable
 from functools import lru_cache
 from pathlib import Path
-import torch, torchvision
+import importlib
+import torch
 from torch import nn
 from .core import InputError, MissingPackage
 
@@ -36,7 +37,7 @@ class _EffBody(nn.Module):
 # %% ../nbs/02_model.ipynb #adf774cf
 def _resnet(arch:str)->Arch:
     "torchvision's ResNet: all but pooling and fc"
-    return Arch(f'ResNet-{arch[6:]}', lambda: getattr(torchvision.models, arch)(weights=None),
+    return Arch(f'ResNet-{arch[6:]}', lambda: getattr(importlib.import_module('torchvision.models'), arch)(weights=None),   # imported when built: torchvision takes 1 s to import
                 lambda m: (nn.Sequential(*list(m.children())[:-2]), m.fc.in_features), f'torchvision:ResNet{arch[6:]}_Weights', bf16_cpu=True)
 
 # %% ../nbs/02_model.ipynb #5fe7de85

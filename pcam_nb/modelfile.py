@@ -4,14 +4,14 @@
 
 # %% ../nbs/02b_modelfile.ipynb #22a357ff
 from __future__ import annotations
-import contextlib, hashlib, importlib.util, io, json, os, tempfile, warnings
+import contextlib, hashlib, importlib, importlib.util, io, json, os, tempfile, warnings
 from pathlib import Path
 import numpy as np
 try:
-    import torch, torchvision
+    import torch
     from torch import nn
     _Module = nn.Module
-except ImportError: torch = torchvision = nn = None; _Module = object   # the light install: ONNX Runtime runs the model (`OnnxModel`)
+except ImportError: torch = nn = None; _Module = object   # the light install: ONNX Runtime runs the model (`OnnxModel`)
 import pcam_nb
 from .core import *
 from .stain import REINHARD_TARGET
@@ -60,7 +60,7 @@ def save_model(
     info = dict(format=MODEL_FORMAT, format_version=SINGLE_FORMAT_VERSION, pcam_nb_version=pcam_nb.__version__,
                 **learn.pcam, n_out=2, vocab=[int(o) for o in learn.dls.vocab], threshold=threshold,
                 input=dict(size=PATCH_SZ, **input_stats(learn.dls)),
-                versions=dict(torch=torch.__version__, torchvision=torchvision.__version__, fastai=fastai.__version__))
+                versions=dict(torch=torch.__version__, torchvision=importlib.import_module('torchvision').__version__, fastai=fastai.__version__))
     info.update(meta or {})
     js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON
     with atomic_path(path/'model.safetensors') as p: save_file(sd, str(p))

@@ -254,13 +254,17 @@ def model_card(
     if not isinstance(pre, dict): pre = dict(used=bool(pre))   # `save_model` called directly stores a plain flag
     arch = info.get('arch', '?') + (f" ({', '.join(info['member_arch'])})" if 'member_arch' in info else '')
     start = ('ImageNet weights' + (f" ({pre['weights']})" if pre.get('weights') else '')) if pre.get('used') else 'trained from scratch'
-    if cv: auc = f"out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] ({cv['folds']}-fold cross-validation)"
+    whole = cv and 'members' not in info and d.get('n_valid') == 0   # one model on every patch, scored by its recipe's cross-validation (a distilled student)
+    if cv: auc = (f"out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] ({cv['folds']}-fold cross-validation"
+                  + (" of its recipe" if whole else '') + ")")
     elif 'roc_auc' in m: auc = f"validation AUC {m['roc_auc']:.4f} on {m.get('n_valid', '?')} patches" + (' (they also chose the best epoch: optimistic)'
                                                                                                           if info.get('run', {}).get('keep_best', True) else '')
     else: auc = 'no validation AUC recorded'
     data = f"{d.get('n_train', '?')} training patches, {d.get('n_valid', '?')} validation ({d.get('split', '?')})" if d else 'unknown data'
     if cv and 'n' in cv: data = (f"{cv['n']} patches, {cv['folds']}-fold cross-validation, seed {cv.get('seed', '?')}: one model per fold, "
                                  f"each trained on about {d.get('n_train', '?')}")
+    if whole: data = f"all {d.get('n_train', '?')} patches, none held out" + (f"; distilled from {info['run']['teacher'].get('folder', '?')}"
+                                                                             if info.get('run', {}).get('teacher') else '')
     cal = info.get('calibration')
     calib = (f"temperature scaling (T = {cal['temperature']:.3f}) fitted on {cal['fitted_on']}: expected calibration error {cal['ece_raw']:.4f} before, "
              f"{cal['ece']:.4f} after" + (' (cross-fitted)' if cal.get('cross_fitted') else '')
@@ -283,7 +287,7 @@ def card_line(
     "The model in one line: name, architecture, its honest AUC, not for diagnosis"
     e, cv, m = html.escape, info.get('cv'), info.get('metrics', {})
     arch = info.get('arch', '?') + (f" of {', '.join(info['member_arch'])}" if 'member_arch' in info else '')
-    auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation)" if cv else
+    auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation{' of its recipe' if 'members' not in info else ''})" if cv else
            f"validation AUC {m['roc_auc']:.3f}" if 'roc_auc' in m else 'no AUC recorded')
     return (f'<div class="pcam-card-line" style="font:13px sans-serif"><b>{e(label)}</b>: {e(arch)}; {auc}. '
             'For research and teaching, <b>not for diagnosis</b>.</div>')

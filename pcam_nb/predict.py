@@ -8,7 +8,6 @@ import io, sys, time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 import numpy as np, pandas as pd
-import matplotlib.pyplot as plt
 from fastprogress.fastprogress import progress_bar
 from fastcore.meta import delegates
 from fastcore.basics import patch
@@ -250,6 +249,7 @@ def show_gradcam(
     alpha:float=0.45,        # opacity of the heat
 ):
     "The patch, its Grad-CAM heat and the centre 32x32 box"
+    import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(3, 3))[1]
     show_patch(ax, np.asarray(x), '' if p is None else f"P(tumour) {p:.2f}")
     ax.imshow(cam, cmap='jet', alpha=alpha, vmin=0, vmax=1)
@@ -294,6 +294,7 @@ def show_heatmap(
 ):
     "A large image with its P(tumour) grid laid over it"
     img = np.asarray(img); H, W = img.shape[:2]
+    import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 5*H/W))[1]
     c = -(-H//hm.shape[0])
     ax.imshow(img); ax.imshow(hm, cmap='jet', alpha=alpha, vmin=0, vmax=1, extent=(-.5, hm.shape[1]*c - .5, hm.shape[0]*c - .5, -.5))
