@@ -2,7 +2,7 @@
 """The slide call measured on slides (issue 31): which slide score, which slide threshold, and what they give.
 
     python bench/slide_call.py choose              # the scores compared and the presets chosen on half A (simulated mosaics, stride 96)
-    python bench/slide_call.py score --out DIR     # mosaic SVS slides from half B, each scored by the fold model that never saw its patches
+    python bench/slide_call.py score --out DIR [--model CV]   # mosaic SVS slides from half B, each scored by the fold model that never saw its patches
     python bench/slide_call.py report --out DIR    # slide AUC, sensitivity/specificity at the presets, FROC (`evaluate_slides`)
     python bench/slide_call.py ship                # writes the presets (chosen on A, measured on B) into the shipped model's model.json
 
@@ -65,11 +65,11 @@ def mosaic_image(G, patches, seed):
     for r, c in zip(*np.nonzero(G >= 0)): img[r*PATCH_SZ:(r + 1)*PATCH_SZ, c*PATCH_SZ:(c + 1)*PATCH_SZ] = patches(G[r, c])
     return img
 
-def score(out, per_fold=4, strides=(96, 32)):
+def score(out, per_fold=4, strides=(96, 32), model=None):
     torch.set_num_threads(int(os.environ.get('PCAM_THREADS', 2)))
     out = Path(out); oof = halves().set_index('id'); t0 = time.time()
     (out/'annotations').mkdir(parents=True, exist_ok=True); (out/'slides').mkdir(exist_ok=True)
-    for f, eng, info, src in held_out_folds():
+    for f, eng, info, src in held_out_folds(model):
         rng = np.random.default_rng(100 + f)
         inB = np.array([oof.half[i] == 'B' for i in src.ids]); lab = src.labels
         neg, pos = np.flatnonzero(inB & (lab == 0)), np.flatnonzero(inB & (lab == 1))
@@ -104,8 +104,9 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('step', choices=['choose', 'score', 'report', 'ship']); ap.add_argument('--out', default='/tmp/slide_call')
     ap.add_argument('--per-fold', type=int, default=4)
+    ap.add_argument('--model', help="score: the cross-validation whose fold models score the slides (default: the shipped model's folder; for a student, its recipe's CV)")
     a = ap.parse_args()
     if a.step == 'choose': choose()
-    elif a.step == 'score': score(a.out, a.per_fold)
+    elif a.step == 'score': score(a.out, a.per_fold, model=a.model)
     elif a.step == 'ship': ship()
     else: report(a.out)

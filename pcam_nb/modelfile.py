@@ -208,12 +208,12 @@ def calibrate_model(
     return info
 
 # %% ../nbs/02b_modelfile.ipynb #fbcda8b4
-SHIPPED = 'lite0-kaggle4k-cv3'   # the model folder that ships inside the package (pcam_nb/shipped/), made by tools/ship_model.py
+SHIPPED = 'lite0-kd-kaggle4k'   # the default of the models that ship inside the package (pcam_nb/shipped/), made by tools/ship_model.py
 
 def shipped_model(
     name:str=SHIPPED,   # a folder under pcam_nb/shipped/
 )->Path:                # the model folder, for `load_model`
-    "The folder of the model that ships with pcam_nb: EfficientNet-Lite0, a 3-fold ensemble trained on 4,000 real Kaggle patches"
+    "The folder of a model that ships with pcam_nb; default: one EfficientNet-Lite0 distilled from a 3-fold ensemble, on 4,000 real Kaggle patches"
     p = Path(pcam_nb.__file__).parent/'shipped'/name
     if not (p/'model.json').is_file(): raise MissingError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model "
                                                           "folder)")

@@ -287,7 +287,8 @@ def card_line(
     "The model in one line: name, architecture, its honest AUC, not for diagnosis"
     e, cv, m = html.escape, info.get('cv'), info.get('metrics', {})
     arch = info.get('arch', '?') + (f" of {', '.join(info['member_arch'])}" if 'member_arch' in info else '')
-    auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation{' of its recipe' if 'members' not in info else ''})" if cv else
+    whole = info.get('data', {}).get('n_valid') == 0   # one model on every patch (a distilled student): its recipe's cross-validation scores it
+    auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation{' of its recipe' if whole else ''})" if cv else
            f"validation AUC {m['roc_auc']:.3f}" if 'roc_auc' in m else 'no AUC recorded')
     return (f'<div class="pcam-card-line" style="font:13px sans-serif"><b>{e(label)}</b>: {e(arch)}; {auc}. '
             'For research and teaching, <b>not for diagnosis</b>.</div>')

@@ -436,7 +436,8 @@ def slide_presets(
 )->dict:                   # {preset: threshold} (`SLIDE_PRESETS`)
     "The slide thresholds of the presets, chosen on `scores`"
     y, s = scores.label.values, scores.score.values
-    return dict(screening=pick_threshold(y, s, sensitivity=0.999), balanced=pick_threshold(y, s), confirmatory=pick_threshold(y, s, specificity=0.999))
+    b = pick_threshold(y, s)   # confirmatory is never below balanced (Youden's J can already hold every slide without tumour below it)
+    return dict(screening=min(pick_threshold(y, s, sensitivity=0.999), b), balanced=b, confirmatory=max(pick_threshold(y, s, specificity=0.999), b))
 
 # %% ../nbs/03c_slide.ipynb #2be07f3d
 def resolve_slide_threshold(

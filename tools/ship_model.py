@@ -146,11 +146,12 @@ def about_student(run:dict, cvs:list)->str:
 
 
 def cv_summary(cvs:list)->dict:
-    "The cross-validations of the student's recipe: each seed's out-of-fold AUC (and with TTA), and their mean and spread"
+    "The cross-validations of the student's recipe: the first's numbers (it calibrates), each seed's out-of-fold AUC (and with TTA), their mean and spread"
     rows = [dict(seed=c['seed'], folds=c['folds'], n=c['n'], oof_auc=c['oof_auc'], oof_auc_ci=[c['oof_auc_ci_low'], c['oof_auc_ci_high']],
                  oof_auc_tta=c.get('oof_auc_tta'), fold_aucs=[f['roc_auc'] for f in c['per_fold']]) for c in cvs]
     a, b = np.array([r['oof_auc'] for r in rows]), np.array([r['oof_auc_tta'] for r in rows], dtype=float)
-    return dict(seeds=rows, oof_auc_mean=float(a.mean()), oof_auc_sd=float(a.std(ddof=1)) if len(a) > 1 else None,
+    first = {k: v for k, v in cvs[0].items() if k not in ('per_fold', 'train_seconds')}   # the calibrating seed's numbers, as an ensemble's card has them
+    return first | dict(seeds=rows, oof_auc_mean=float(a.mean()), oof_auc_sd=float(a.std(ddof=1)) if len(a) > 1 else None,
                 oof_auc_tta_mean=float(b.mean()), oof_auc_tta_sd=float(b.std(ddof=1)) if len(b) > 1 else None,
                 note="cross-validation numbers of the recipe (fold students on 2/3 of the patches); the shipped student learnt from all of them, "
                      "from the whole ensemble")
@@ -187,19 +188,20 @@ def pack_student(run:Path, cv_dirs:list, dest:Path, data:Path, tests:Path)->dict
         print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
         if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
         (tmp/'model.json').write_text(json.dumps(json.loads((tmp/'model.json').read_text()) | dict(float16_max_abs_p_diff=d), indent=1))
-        oof.to_csv(tmp/'oof_predictions.csv', index=False)
+        oof.to_csv(tmp/'oof_predictions.csv', index=False, float_format='%.7f')
         c = calibrate_model(tmp, oof.label.values, oof.p.values, oof.p_tta.values, oof.fold.values,
                             f"out-of-fold predictions of the recipe's {cvs[0]['folds']}-fold cross-validation, seed {cvs[0]['seed']} (each patch scored by the "
                             "fold student that never saw it)", views=oof[list(VIEW_COLUMNS)].values)['calibration']
         print(f"ship_model: temperature {c['temperature']:.4f} ({c['temperature_tta']:.4f} with TTA); out-of-fold ECE {c['ece_raw']:.4f} -> {c['ece']:.4f}", file=sys.stderr)
         write_onnx(tmp)
-        m = load_model(tmp)
-        ref, _, _ = predict_images(m, tests, show=False, precision='fp32')
-        ref_tta, _, _ = predict_images(m, tests, show=False, precision='fp32', tta=True)
+        m = load_model(tmp)   # reference P before calibration, as the ensemble's (03_predict calibrates them itself)
+        ref, _, _ = predict_images(m, tests, show=False, precision='fp32', raw=True)
+        ref_tta, _, _ = predict_images(m, tests, show=False, precision='fp32', tta=True, raw=True)
         ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
         if dest.exists(): shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp), str(dest)); tmp = None
+        dest.chmod(0o755)   # (a temporary folder is private)
     finally:
         if tmp: shutil.rmtree(tmp, ignore_errors=True)
     return info['cv']
