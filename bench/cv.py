@@ -49,7 +49,9 @@ cbs = ([SmoothTrain(kw['smooth'])] if 'smooth' in kw else []) + ([MixUp(kw['mixu
 more = {'cbs': cbs} if cbs else {}
 t = time.time()
 if resume:
-    folder = next(out.glob(f'{name}-s*'))
+    live = [f for f in out.glob(f'{name}-s*') if (f/'cv_run.json').is_file()]   # the interrupted one (a finished run has no cv_run.json)
+    if len(live) != 1: sys.exit(f"{name}: {len(live)} interrupted runs in {out} ({', '.join(f.name for f in live)}): resume needs exactly one")
+    folder = live[0]
     with open(out/f'{folder.name}.log', 'a') as log, contextlib.redirect_stdout(log): cv = train_cv(None, folder, resume=True, show=False, **more)
     seed = cv['seed']
 else:

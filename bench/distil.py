@@ -26,7 +26,9 @@ def _value(v):
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
 t = time.time()
 if sys.argv[2] == 'resume':
-    folder = next(out.glob(f'{sys.argv[1]}-s*'))
+    live = [f for f in out.glob(f'{sys.argv[1]}-s*') if (f/'cv_run.json').is_file()]   # the interrupted one (a finished run has no cv_run.json)
+    if len(live) != 1: sys.exit(f"{sys.argv[1]}: {len(live)} interrupted runs in {out} ({', '.join(f.name for f in live)}): resume needs exactly one")
+    folder = live[0]
     with open(out/f'{folder.name}.log', 'a') as log, contextlib.redirect_stdout(log): cv = train_cv(None, folder, resume=True, show=False)
     r = dict(cv, name=sys.argv[1], resumed=True)
 else:
