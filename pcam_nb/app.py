@@ -103,7 +103,7 @@ def _wait_ready(host, port, proc, log:Path, timeout=240)->bool:
 
 # %% ../nbs/04a_app.ipynb #5a16abff
 def _app_cmd(
-    model:str|None=None,      # model folder (single model or cross-validation ensemble); default: the model that ships with pcam_nb
+    model:str|None=None,      # model folder (single or cross-validation ensemble), or a shipped model's name; default: the default one
     port:int=8866,            # port to serve on
     host:str='127.0.0.1',     # address to bind; anything else makes the app reachable from other machines (it has no login)
     browser:bool=True,        # open the page in a web browser

@@ -557,7 +557,7 @@ def _evaluate_cmd(
     data:str|None=None,   # data folder: Kaggle layout, official HDF5 files or class subfolders
     slides:str|None=None, # instead of --data: a folder of pcam_slide runs (one folder per slide), scored against --annotations
     annotations:str|None=None,  # with --slides: lesion outlines named after the slides (ASAP .xml or .geojson); a slide with none has no tumour
-    model:str|None=None,  # model folder (default: the model that ships with pcam_nb, `shipped_model`)
+    model:str|None=None,  # model folder, or a shipped model's name (`shipped_models`); default: the default shipped one
     quiet:bool=False,     # no progress bars (never any when the output is a log file or a pipe)
     **kwargs,
 ):

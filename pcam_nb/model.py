@@ -37,7 +37,8 @@ class _EffBody(nn.Module):
 # %% ../nbs/02_model.ipynb #adf774cf
 def _resnet(arch:str)->Arch:
     "torchvision's ResNet: all but pooling and fc"
-    return Arch(f'ResNet-{arch[6:]}', lambda: getattr(importlib.import_module('torchvision.models'), arch)(weights=None),   # imported when built: torchvision takes 1 s to import
+    # torchvision is imported when the network is built: it takes 1 s to import, which predicting with a Lite0 need not spend
+    return Arch(f'ResNet-{arch[6:]}', lambda: getattr(importlib.import_module('torchvision.models'), arch)(weights=None),
                 lambda m: (nn.Sequential(*list(m.children())[:-2]), m.fc.in_features), f'torchvision:ResNet{arch[6:]}_Weights', bf16_cpu=True)
 
 # %% ../nbs/02_model.ipynb #5fe7de85

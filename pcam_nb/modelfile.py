@@ -106,7 +106,7 @@ def model_folder(
 
 # %% ../nbs/02b_modelfile.ipynb #7f7e01e1
 def load_model(
-    path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`, or the name of a model that ships with pcam_nb (`shipped_models`); None: the default one (`SHIPPED`)
+    path:str|Path|None=None,# a folder written by `save_model` or `save_ensemble`, or a shipped model's name (`shipped_models`); None: `SHIPPED`
     device:str='cpu',       # where to put the model
     fuse:bool=False,        # fold BatchNorm into the convolutions: for inference only (ResNets: about 10 % faster on CPU)
 )->PCamModel:               # the network in eval mode with its model.json and folder

@@ -415,7 +415,7 @@ def threshold(self:PCamModel, preset:str|float|None=None)->float:
 @delegates(predict_images, but=['show', 'precision'])
 def _predict_cmd(
     images:list,                  # image folders or files to score
-    model:str|None=None,          # model folder (default: the model that ships with pcam_nb, `shipped_model`)
+    model:str|None=None,          # model folder, or a shipped model's name (`shipped_models`); default: the default shipped one
     out:str='submission.csv',     # the submission CSV
     calls:bool=False,             # write 0/1 calls at the threshold instead of probabilities
     # the threshold of the calls and the count: a number, screening, balanced or confirmatory (the model's presets); default: the model's

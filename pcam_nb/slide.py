@@ -705,7 +705,7 @@ def _slide_cmd(
     slide:str|None=None,        # a slide file (Aperio SVS, tiled TIFF, ... : what OpenSlide or tiffslide reads)
     slides:str|None=None,       # a folder of slides instead: each scored into its own folder under --out, finished ones skipped
     out:str='pcam_slide',       # output folder: tiles.csv, heatmap.png, mask.png, tumour.geojson, summary.json
-    model:str|None=None,        # model folder (single or ensemble); default: the model that ships with pcam_nb
+    model:str|None=None,        # model folder (single or ensemble), or a shipped model's name; default: the default shipped one
     stride:int=PATCH_SZ,        # step between windows in pixels at PCam's scale: 32 gives every 32x32 square its own P, 96 is 9 times faster
     tta:bool=False,             # average over the 8 dihedral views (8 times the work); tiles.csv then also has each window's uncertainty and referral
     # a window's P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's patch presets); default: the model's

@@ -196,7 +196,8 @@ def _plot_history(vals, fn):
     v = np.array(vals); ep = np.arange(1, len(v) + 1)
     fig, axs = plt.subplots(1, 2 if v.shape[1] > 2 else 1, figsize=(9 if v.shape[1] > 2 else 4.5, 3.2)); a = axs[0] if v.shape[1] > 2 else axs
     a.plot(ep, v[:, 0], label='train loss'); a.set_xlabel('epoch')
-    if v.shape[1] > 2: a.plot(ep, v[:, 1], label='valid loss'); axs[1].plot(ep, v[:, 2], 'o-', c='C2'); axs[1].set_xlabel('epoch'); axs[1].set_ylabel('valid ROC AUC')
+    if v.shape[1] > 2:
+        a.plot(ep, v[:, 1], label='valid loss'); axs[1].plot(ep, v[:, 2], 'o-', c='C2'); axs[1].set(xlabel='epoch', ylabel='valid ROC AUC')
     a.legend()
     fig.tight_layout()
     with atomic_path(fn) as p: fig.savefig(p, format='png', dpi=90)
@@ -285,7 +286,7 @@ def fit_best(
     keep_best:bool=True,       # end with the best epoch's weights; False: the last epoch's (then nothing is chosen on the validation set)
     done:int=0,                # epochs done before this fit (a resumed run's): the epoch log counts on from there
 )->KeepBest:                   # the best epoch's tracker; with `keep_best` its weights are in `learn.model` afterwards
-    "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss; with no validation set, every epoch trains only"
+    "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss; with no validation set, it only trains"
     if not len(learn.dls.valid_ds):   # `valid_pct=0`: nothing to choose an epoch by, nor to stop early on
         if keep_best or patience: raise InputError("no validation patches (valid_pct 0): nothing to keep the best epoch by or stop early on; "
                                                     "use keep_best=False and no patience")
@@ -617,8 +618,9 @@ def run_report(
 )->dict:               # the metrics written to metrics.json
     "Rank 0, as one process: the whole validation set's predictions, the metrics and threshold, the model files; the checkpoint removed"
     vp = valid_predictions(learn, s.tta) if len(learn.dls.valid_ds) else None   # `valid_pct=0`: no validation patches, no validation numbers
-    m = (valid_report(vp) if vp is not None else dict(n_valid=0, threshold=0.5)) | dict(best_epoch=kb.best_n if vp is not None else None, epoch_used=kb.best_n if s.keep_best else kb.n_epochs, epochs_run=kb.n_epochs,
-                                train_seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1), history=hist)
+    m = (valid_report(vp) if vp is not None else dict(n_valid=0, threshold=0.5)) | dict(
+        best_epoch=kb.best_n if vp is not None else None, epoch_used=kb.best_n if s.keep_best else kb.n_epochs, epochs_run=kb.n_epochs,
+        train_seconds=round(time.time() - t0, 1), cpu_seconds=round(time.process_time() - c0, 1), history=hist)
     meta['run'].update(train_seconds=m['train_seconds'])
     save_run(learn, s.out, m, meta, vp)
     (s.out/CHECKPOINT).unlink(missing_ok=True)   # finished: nothing left to resume
