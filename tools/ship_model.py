@@ -59,6 +59,27 @@ def fp16_state(w:Path, dest:Path)->None:
     with atomic_path(dest) as p: save_file(sd, str(p))
 
 
+def float16_check(run:Path, tmp:Path, data:Path, tests:Path, **more)->float:
+    "The largest change of P from the float32 weights in `run` to the float16 ones in `tmp` (every patch of the sample and the test patches); refused above 1e-3, recorded in model.json"
+    m32, m16 = load_model(run), load_model(tmp)
+    src = read_pcam(data)
+    d = float(np.abs(predict_source(m16, src, show=False) - predict_source(m32, src, show=False)).max())
+    t16, t32 = (predict_images(m, tests, show=False)[0].label.values for m in (m16, m32))
+    d = max(d, float(np.abs(t16 - t32).max()))
+    print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
+    if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
+    (tmp/'model.json').write_text(json.dumps(json.loads((tmp/'model.json').read_text()) | more | dict(float16_max_abs_p_diff=d), indent=1))
+    return d
+
+
+def write_reference(folder:Path, tests:Path)->None:
+    "reference.csv: the packed model's float32 P on the test patches, before calibration (03_predict compares with them, and calibrates them itself)"
+    m = load_model(folder)
+    ref, _, _ = predict_images(m, tests, show=False, precision='fp32', raw=True)
+    ref_tta, _, _ = predict_images(m, tests, show=False, precision='fp32', tta=True, raw=True)
+    ref.assign(p_tta=ref_tta.label.values).rename(columns=dict(label='p')).to_csv(folder/'reference.csv', index=False, float_format='%.7f')
+
+
 def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
     "The ensemble folder `run` (from `pcam_train --folds K`) packed into `dest`: float16 weights, a card, reference P"
     cv = json.loads((run/'cv.json').read_text()); top = json.loads((run/'model.json').read_text())
@@ -77,19 +98,8 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
         cal = top.get('calibration', {})   # a run calibrated by train_cv: its threshold is on calibrated P; the raw one is packed (and mapped again by `recalibrate`)
         meta['threshold_from'] = cal.get('threshold_from_raw', meta.get('threshold_from'))
         save_ensemble(tmp, members, meta | dict(about=about(top, json.loads((run/members[0]/'model.json').read_text())), intended_use=USE), threshold=cal.get('threshold_raw', top['threshold']))
-        # float16 against float32: P on every patch of the sample and on the test patches
-        m32, m16 = load_model(run), load_model(tmp)
-        src = read_pcam(data)
-        d = float(np.abs(predict_source(m16, src, show=False) - predict_source(m32, src, show=False)).max())
-        t16, t32 = (predict_images(m, tests, show=False)[0].label.values for m in (m16, m32))
-        d = max(d, float(np.abs(t16 - t32).max()))
-        print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
-        if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
-        info = json.loads((tmp/'model.json').read_text()) | dict(weights_dtype=DTYPE, float16_max_abs_p_diff=d)
-        (tmp/'model.json').write_text(json.dumps(info, indent=1))
-        ref, _, _ = predict_images(m16, tests, show=False, precision='fp32')
-        ref_tta, _, _ = predict_images(m16, tests, show=False, precision='fp32', tta=True)
-        ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
+        float16_check(run, tmp, data, tests, weights_dtype=DTYPE)
+        write_reference(tmp, tests)
         shutil.copy(run/'oof_predictions.csv', tmp/'oof_predictions.csv')
         recalibrate(tmp, data)
         if dest.exists(): shutil.rmtree(dest)
@@ -180,24 +190,14 @@ def pack_student(run:Path, cv_dirs:list, dest:Path, data:Path, tests:Path)->dict
                      about=about_student(info, cvs), intended_use=USE, weights_dtype=DTYPE)
         info.pop('metrics', None)
         (tmp/'model.json').write_text(json.dumps(info, indent=1))
-        m32, m16 = load_model(run), load_model(tmp)
-        src = read_pcam(data)
-        d = float(np.abs(predict_source(m16, src, show=False) - predict_source(m32, src, show=False)).max())
-        t16, t32 = (predict_images(m, tests, show=False)[0].label.values for m in (m16, m32))
-        d = max(d, float(np.abs(t16 - t32).max()))
-        print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
-        if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
-        (tmp/'model.json').write_text(json.dumps(json.loads((tmp/'model.json').read_text()) | dict(float16_max_abs_p_diff=d), indent=1))
+        float16_check(run, tmp, data, tests)
         oof.to_csv(tmp/'oof_predictions.csv', index=False, float_format='%.7f')
         c = calibrate_model(tmp, oof.label.values, oof.p.values, oof.p_tta.values, oof.fold.values,
                             f"out-of-fold predictions of the recipe's {cvs[0]['folds']}-fold cross-validation, seed {cvs[0]['seed']} (each patch scored by the "
                             "fold student that never saw it)", views=oof[list(VIEW_COLUMNS)].values)['calibration']
         print(f"ship_model: temperature {c['temperature']:.4f} ({c['temperature_tta']:.4f} with TTA); out-of-fold ECE {c['ece_raw']:.4f} -> {c['ece']:.4f}", file=sys.stderr)
         write_onnx(tmp)
-        m = load_model(tmp)   # reference P before calibration, as the ensemble's (03_predict calibrates them itself)
-        ref, _, _ = predict_images(m, tests, show=False, precision='fp32', raw=True)
-        ref_tta, _, _ = predict_images(m, tests, show=False, precision='fp32', tta=True, raw=True)
-        ref.assign(label_tta=ref_tta.label.values).rename(columns=dict(label='p', label_tta='p_tta')).to_csv(tmp/'reference.csv', index=False, float_format='%.7f')
+        write_reference(tmp, tests)
         if dest.exists(): shutil.rmtree(dest)
         dest.parent.mkdir(parents=True, exist_ok=True)
         shutil.move(str(tmp), str(dest)); tmp = None
