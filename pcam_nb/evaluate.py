@@ -16,7 +16,7 @@ from .stain import hed_scale
 from .cli import run_cli
 from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_patches
 from .data.block import split_items, items_sha, PatchSubset
-from .modelfile import load_model, shipped_model, model_folder, PCamModel
+from .modelfile import load_model, shipped_model, model_folder, PCamModel, SHIPPED_DIR
 from .metrics import *
 from .applicability import applicability
 from .predict import (view_probs, read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device,
@@ -380,7 +380,7 @@ def evaluate(
     show = bars_wanted() if show is None else show
     if out is not None: refuse_existing(out, 'a report', force, exists=(Path(out)/'metrics.json').exists())
     model_dir = model_folder(model_dir)   # a folder, or a shipped model's name
-    if set_threshold is not None and model_dir.parent == shipped_model().parent:
+    if set_threshold is not None and model_dir.parent == SHIPPED_DIR:
         raise InputError("the shipped model is not changed in place: copy its folder (shipped_model()) and set the threshold of the copy")
     net = load_model(model_dir, pick_device(device), fuse=True); info = net.info
     net, used = pick_engine(net, engine, precision)

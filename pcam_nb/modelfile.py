@@ -18,9 +18,9 @@ from .stain import REINHARD_TARGET
 from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'ONNX_FILE', 'input_stats', 'save_model',
-           'PCamModel', 'model_folder', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model', 'shipped_model',
-           'shipped_models', 'OnnxModel', 'onnx_model', 'write_onnx']
+__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'SHIPPED_DIR', 'ONNX_FILE', 'input_stats',
+           'save_model', 'PCamModel', 'model_folder', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model',
+           'shipped_model', 'shipped_models', 'OnnxModel', 'onnx_model', 'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
@@ -101,7 +101,7 @@ def model_folder(
     "Where a model is: a folder that exists, else a shipped model of that name (a folder of yours wins over a shipped model's name)"
     if model is None: return shipped_model()
     p = Path(model)
-    if p.exists() or len(p.parts) > 1 or not (Path(pcam_nb.__file__).parent/'shipped'/p.name/'model.json').is_file(): return p
+    if p.exists() or len(p.parts) > 1 or not (SHIPPED_DIR/p.name/'model.json').is_file(): return p
     return shipped_model(p.name)
 
 # %% ../nbs/02b_modelfile.ipynb #7f7e01e1
@@ -209,19 +209,20 @@ def calibrate_model(
 
 # %% ../nbs/02b_modelfile.ipynb #fbcda8b4
 SHIPPED = 'lite0-kd-kaggle4k'   # the default of the models that ship inside the package (pcam_nb/shipped/), made by tools/ship_model.py
+SHIPPED_DIR = Path(pcam_nb.__file__).parent/'shipped'   # where they are
 
 def shipped_model(
     name:str=SHIPPED,   # a folder under pcam_nb/shipped/
 )->Path:                # the model folder, for `load_model`
     "The folder of a model that ships with pcam_nb; default: one EfficientNet-Lite0 distilled from a 3-fold ensemble, on 4,000 real Kaggle patches"
-    p = Path(pcam_nb.__file__).parent/'shipped'/name
+    p = SHIPPED_DIR/name
     if not (p/'model.json').is_file(): raise MissingError(f"{p}: no shipped model of that name in this install of pcam_nb (reinstall it, or name a model "
                                                           "folder)")
     return p
 
 def shipped_models()->list:   # the names, the default (`SHIPPED`) first
     "The models that ship inside this install of pcam_nb, by name: any of them loads with `load_model(name)` or `--model NAME`"
-    names = sorted(p.parent.name for p in (Path(pcam_nb.__file__).parent/'shipped').glob('*/model.json'))
+    names = sorted(p.parent.name for p in SHIPPED_DIR.glob('*/model.json'))
     return sorted(names, key=lambda n: n != SHIPPED)
 
 # %% ../nbs/02b_modelfile.ipynb #85e9c5d5

@@ -244,6 +244,11 @@ def operating_point_html(
             f'<b>sensitivity {s:.3f}</b> (of tumour patches, {s:.1%} called tumour), <b>specificity {sp:.3f}</b> ({1 - sp:.1%} of normal patches called '
             'tumour).</span>')
 
+# %% ../nbs/04_panel.ipynb #f2181a6e
+def _whole(info:dict)->bool:
+    "One model trained on every patch (`valid_pct=0`, a distilled student), so its recipe's cross-validation scores it, not the model itself"
+    return bool(info.get('cv')) and (info.get('data') or {}).get('n_valid') == 0
+
 # %% ../nbs/04_panel.ipynb #551afef2
 def model_card(
     info:dict,            # a model.json
@@ -254,7 +259,7 @@ def model_card(
     if not isinstance(pre, dict): pre = dict(used=bool(pre))   # `save_model` called directly stores a plain flag
     arch = info.get('arch', '?') + (f" ({', '.join(info['member_arch'])})" if 'member_arch' in info else '')
     start = ('ImageNet weights' + (f" ({pre['weights']})" if pre.get('weights') else '')) if pre.get('used') else 'trained from scratch'
-    whole = cv and 'members' not in info and d.get('n_valid') == 0   # one model on every patch, scored by its recipe's cross-validation (a distilled student)
+    whole = _whole(info)
     if cv: auc = (f"out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] ({cv['folds']}-fold cross-validation"
                   + (" of its recipe" if whole else '') + ")")
     elif 'roc_auc' in m: auc = f"validation AUC {m['roc_auc']:.4f} on {m.get('n_valid', '?')} patches" + (' (they also chose the best epoch: optimistic)'
@@ -287,7 +292,7 @@ def card_line(
     "The model in one line: name, architecture, its honest AUC, not for diagnosis"
     e, cv, m = html.escape, info.get('cv'), info.get('metrics', {})
     arch = info.get('arch', '?') + (f" of {', '.join(info['member_arch'])}" if 'member_arch' in info else '')
-    whole = info.get('data', {}).get('n_valid') == 0   # one model on every patch (a distilled student): its recipe's cross-validation scores it
+    whole = _whole(info)
     auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation{' of its recipe' if whole else ''})" if cv else
            f"validation AUC {m['roc_auc']:.3f}" if 'roc_auc' in m else 'no AUC recorded')
     return (f'<div class="pcam-card-line" style="font:13px sans-serif"><b>{e(label)}</b>: {e(arch)}; {auc}. '

@@ -287,12 +287,13 @@ def fit_best(
     done:int=0,                # epochs done before this fit (a resumed run's): the epoch log counts on from there
 )->KeepBest:                   # the best epoch's tracker; with `keep_best` its weights are in `learn.model` afterwards
     "One-cycle training that tracks the best epoch by validation AUC (and keeps it) and stops clearly on a NaN loss; with no validation set, it only trains"
-    if not len(learn.dls.valid_ds):   # `valid_pct=0`: nothing to choose an epoch by, nor to stop early on
+    valid = len(learn.dls.valid_ds) > 0
+    if not valid:   # `valid_pct=0`: nothing to choose an epoch by, nor to stop early on
         if keep_best or patience: raise InputError("no validation patches (valid_pct 0): nothing to keep the best epoch by or stop early on; "
                                                     "use keep_best=False and no patience")
         learn.metrics = []   # before the recorder names its columns: a run with no validation logs its training loss alone
         learn.recorder.valid_metrics = False
-    kb = KeepBest('roc_auc_score' if len(learn.dls.valid_ds) else 'train_loss', save=None if save is None else (lambda l: save(l, kb)), restore=keep_best)
+    kb = KeepBest('roc_auc_score' if valid else 'train_loss', save=None if save is None else (lambda l: save(l, kb)), restore=keep_best)
     es = [EarlyStoppingCallback('roc_auc_score', comp=np.greater, patience=patience, reset_on_fit=False)] if patience else []
     cbs = [kb, NaNGuard()] + es + list(cbs or [])
     if show: learn.fit_one_cycle(epochs, lr, cbs=cbs)
