@@ -51,7 +51,7 @@ def open_slide(page, label, wait_for, timeout=300_000)->float:
     sel = page.locator('.pcam-slides .widget-dropdown:has(label:text-is("slide")) select')
     t, opts = time.time(), []
     while time.time() - t < 60:   # a new page draws the list's options a moment after the select itself
-        opts = [o for o in sel.locator('option').all_text_contents() if o.split(' (')[0] == label]   # 'case.svs' or 'case.svs (scored)'
+        opts = [o for o in sel.locator('option').all_text_contents() if o.replace('\xa0', ' ').split(' (')[0] == label]   # 'case.svs' or 'case.svs (scored: ...)', drawn with no-break spaces
         if opts: break
         time.sleep(0.2)
     assert opts, f"{label} not in the slide list: {sel.locator('option').all_text_contents()}"
