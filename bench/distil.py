@@ -4,7 +4,7 @@
     python bench/distil.py NAME FOLDS SEED TEACHER [key=value ...]   # e.g. kd-a05 3 0 pcam_nb/shipped/lite0-kaggle4k-cv3 distil=0.5 stain=0.3
     python bench/distil.py NAME resume [SEED]                       # continue an interrupted one (its settings are in its folder; SEED: which)
     python bench/distil.py NAME FOLDS SEED TEACHER only=K [...]     # fold K alone (several side by side, one per core), taught by TEACHER/fold-K
-                                                                    # as soon as that fold of the teacher's own CV is done; `NAME resume` then
+                                                                    # as soon as that fold of the teacher's own CV is done; `NAME resume SEED` then
                                                                     # gathers the finished folds into the run (out-of-fold AUC, calibration)
 
 TEACHER is a model folder: a cross-validated ensemble (`train_cv`) or one model. `train_cv(..., teacher=TEACHER)` teaches fold k with the
@@ -17,7 +17,7 @@ import json, os, sys, time, contextlib
 from pathlib import Path
 import torch
 torch.set_num_threads(int(os.environ.get('PCAM_THREADS', os.cpu_count())))   # PCAM_THREADS=1: two runs side by side on 2 cores
-from pcam_nb.core import sample_path
+from pcam_nb.core import atomic_path, sample_path
 from pcam_nb.train import CV_RUN, train, train_cv
 
 def _value(v):
@@ -26,10 +26,20 @@ def _value(v):
         except ValueError: pass
     return v
 
+def one_fold(name:str, folds:int, seed:int, teacher:str, k:int, kw:dict)->None:
+    "Fold `k` alone, as train_cv trains it (its last epoch), taught by the teacher's fold-k model (the member that held fold k out)"
+    folder = out/f'{name}-s{seed}'; folder.mkdir(exist_ok=True)
+    if not (folder/CV_RUN).is_file():   # what `resume` reads: the record train_cv writes when it starts (written whole, so folds starting together agree)
+        with atomic_path(folder/CV_RUN) as p: p.write_text(json.dumps(dict(data=str(sample_path()), folds=folds, seed=seed, kwargs=dict(kw, tta=True, teacher=teacher)), indent=1))
+    with open(out/f'{name}-s{seed}-fold{k}.log', 'w') as log, contextlib.redirect_stdout(log):
+        m = train(sample_path(), folder/f'fold-{k}', fold=(k - 1, folds), seed=seed, keep_best=False, force=True, verify=False, show=False, tta=True,
+                  teacher=str(Path(teacher)/f'fold-{k}'), **kw)
+    print(name, seed, f"fold {k}: valid roc_auc {m['roc_auc']:.4f} in {round(time.time() - t)} s (when every fold is done: bench/distil.py {name} resume {seed})", flush=True)
+
 out = Path(os.environ.get('PCAM_CV_OUT', '/tmp/pcam_cv')); out.mkdir(parents=True, exist_ok=True)
 t = time.time()
 if sys.argv[2] == 'resume':
-    live = [f for f in out.glob(f'{sys.argv[1]}-s{sys.argv[3] if len(sys.argv) > 3 else "*"}') if (f/'cv_run.json').is_file()]   # the interrupted one (a finished run has no cv_run.json)
+    live = [f for f in out.glob(f'{sys.argv[1]}-s{sys.argv[3] if len(sys.argv) > 3 else "*"}') if (f/CV_RUN).is_file()]   # the interrupted one (a finished run has no cv_run.json)
     if len(live) != 1: sys.exit(f"{sys.argv[1]}: {len(live)} interrupted runs in {out} ({', '.join(f.name for f in live)}): resume needs exactly one")
     folder = live[0]
     with open(out/f'{folder.name}.log', 'a') as log, contextlib.redirect_stdout(log): cv = train_cv(None, folder, resume=True, show=False)
@@ -37,17 +47,7 @@ if sys.argv[2] == 'resume':
 else:
     name, folds, seed, teacher = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), str(Path(sys.argv[4]).absolute())
     kw = {k: _value(v) for k, v in (a.split('=', 1) for a in sys.argv[5:])}
-if sys.argv[2] != 'resume' and 'only' in kw:   # one fold, as train_cv trains it (its last epoch; the teacher's member that held this fold out)
-    k = kw.pop('only'); folder = out/f'{name}-s{seed}'; folder.mkdir(exist_ok=True)
-    if not (folder/CV_RUN).is_file():   # what `resume` reads: the same record train_cv writes (written whole, so two folds starting together agree)
-        tmp = folder/f'.{CV_RUN}.{k}'; tmp.write_text(json.dumps(dict(data=str(sample_path()), folds=folds, seed=seed, kwargs=dict(kw, tta=True, teacher=teacher)), indent=1))
-        tmp.replace(folder/CV_RUN)
-    with open(out/f'{name}-s{seed}-fold{k}.log', 'w') as log, contextlib.redirect_stdout(log):
-        m = train(sample_path(), folder/f'fold-{k}', fold=(k - 1, folds), seed=seed, keep_best=False, force=True, verify=False, show=False, tta=True,
-                  teacher=str(Path(teacher)/f'fold-{k}'), **kw)
-    print(name, seed, f"fold {k}: valid roc_auc {m['roc_auc']:.4f} in {round(time.time() - t)} s (gather with: bench/distil.py {name} resume)", flush=True)
-    sys.exit(0)
-if sys.argv[2] != 'resume':
+    if 'only' in kw: one_fold(name, folds, seed, teacher, kw.pop('only'), kw); sys.exit(0)
     with open(out/f'{name}-s{seed}.log', 'w') as log, contextlib.redirect_stdout(log):
         cv = train_cv(sample_path(), out/f'{name}-s{seed}', folds=folds, seed=seed, show=False, verify=False, force=True, tta=True, teacher=teacher, **kw)
     r = dict(cv, name=name, kw=kw, teacher=teacher)
