@@ -1,10 +1,9 @@
 #!/usr/bin/env python
 """The slide call measured on slides (issue 31): which slide score, which slide threshold, and what they give.
 
-    python bench/slide_call.py choose              # the scores compared and the presets chosen on half A (simulated mosaics, stride 96)
     python bench/slide_call.py score --out DIR [--model CV]   # mosaic SVS slides from half B, each scored by the fold model that never saw its patches
     python bench/slide_call.py report --out DIR    # slide AUC, sensitivity/specificity at the presets, FROC (`evaluate_slides`)
-    python bench/slide_call.py ship                # writes the presets (chosen on A, measured on B) into the shipped model's model.json
+    python bench/slide_call.py ship [--model NAME]  # writes the slide call's null and lesion samples (slide.slide_call_card) into a shipped model's model.json
 
 The 4,000 patches of $PCAM_SAMPLE are split once (seed 31) into half A, which chooses the score and the slide thresholds
 (mosaics simulated from the patches' out-of-fold P, each window one patch), and half B, which chose nothing: B's
@@ -19,7 +18,7 @@ import numpy as np, pandas as pd, torch
 from sklearn.metrics import roc_auc_score
 from pcam_nb.metrics import calibrate
 from pcam_nb.modelfile import shipped_model, load_model
-from pcam_nb.slide import (MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores, slide_presets, write_slide, score_slide, SLIDE_PRESETS, PATCH_SZ, PCAM_MPP)
+from pcam_nb.slide import (MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores, write_slide, score_slide, PATCH_SZ, PCAM_MPP)
 sys.path.insert(0, str(Path(__file__).parent))
 from stain_shift import held_out_folds
 
@@ -33,30 +32,14 @@ def halves():
 
 def at(ms, t): return dict(sensitivity=float((ms.score[ms.label == 1] >= t).mean()), specificity=float((ms.score[ms.label == 0] < t).mean()))
 
-def choose():
-    oof = halves(); res = {}
-    for h in 'AB':
-        d = oof[oof.half == h]
-        ms = mosaic_scores(d.pc.values, d.label.values, n=N_SIM, seed=1 if h == 'A' else 2)
-        res[h] = dict(n=len(d), auc_square=roc_auc_score(ms.label, ms.score), auc_max_p=roc_auc_score(ms.label, ms.max_p), windows_mean=float(ms.windows.mean()))
-        if h == 'A': pr = slide_presets(ms)
-        res[h]['presets'] = {k: dict(threshold=t, **at(ms, t)) for k, t in pr.items()}
-    print(json.dumps(res, indent=1))
-
-def ship():
-    "The shipped model's slide operating points: presets chosen on half A's mosaics, sensitivity and specificity measured on half B's (which chose nothing)"
+def ship(name=None):
+    "A shipped model's slide call (slide.slide_call_card): the nulls and lesion samples from its recipe's out-of-fold P (all 4,000 patches; 03c checks it half against half)"
     from pcam_nb.core import atomic_path
-    oof, res = halves(), {}
-    ms = {h: mosaic_scores(oof.pc[oof.half == h].values, oof.label[oof.half == h].values, n=N_SIM, seed=1 if h == 'A' else 2, **MOSAIC_SIZE) for h in 'AB'}
-    pr = slide_presets(ms['A'])
-    f = shipped_model()/'model.json'; info = json.loads(f.read_text())
-    info['slide_call'] = dict(score=f"the P of the slide's best square of windows 0.19 mm a side (mean logit; slide.square_scores)", stride=PATCH_SZ, default='confirmatory',
-        chosen_on=f"{N_SIM}+{N_SIM} mosaic slides (about 360 tissue windows) of half A of the 4,000 patches (out-of-fold P, stride 96; bench/slide_call.py)",
-        measured_on=f"{N_SIM}+{N_SIM} mosaic slides of half B, which chose nothing (mosaics, not real slides)",
-        auc=roc_auc_score(ms['B'].label, ms['B'].score),
-        presets={k: dict(threshold=round(t, 6), **{m: round(v, 4) for m, v in at(ms['B'], t).items()}) for k, t in pr.items()})
+    from pcam_nb.slide import slide_call_card
+    d = Path(shipped_model(name)) if name else shipped_model(); f = d/'model.json'; info = json.loads(f.read_text())
+    info['slide_call'] = slide_call_card(oof_p(d), info)
     with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
-    print(json.dumps(info['slide_call'], indent=1))
+    print(json.dumps(info['slide_call']['null'], indent=1))
 
 def mosaic_image(G, patches, seed):
     "The 10x image of a layout: patches where G >= 0, faintly noisy glass elsewhere"
@@ -102,11 +85,10 @@ def report(out):
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument('step', choices=['choose', 'score', 'report', 'ship']); ap.add_argument('--out', default='/tmp/slide_call')
+    ap.add_argument('step', choices=['score', 'report', 'ship']); ap.add_argument('--out', default='/tmp/slide_call')
     ap.add_argument('--per-fold', type=int, default=4)
     ap.add_argument('--model', help="score: the cross-validation whose fold models score the slides (default: the shipped model's folder; for a student, its recipe's CV)")
     a = ap.parse_args()
-    if a.step == 'choose': choose()
-    elif a.step == 'score': score(a.out, a.per_fold, model=a.model)
-    elif a.step == 'ship': ship()
+    if a.step == 'score': score(a.out, a.per_fold, model=a.model)
+    elif a.step == 'ship': ship(a.model)
     else: report(a.out)

@@ -10,8 +10,8 @@ from .core import *
 from .stain import hed_density, hed_rgb
 
 # %% auto #0
-__all__ = ['COLOUR_SIGNALS', 'REASONS', 'QUANTILES', 'MIN_TISSUE_PX', 'APPLICABILITY', 'image_signals', 'enlarge', 'unsuitable',
-           'fit_applicability', 'applicability', 'flag_rates']
+__all__ = ['COLOUR_SIGNALS', 'REASONS', 'QUANTILES', 'ARTEFACTS', 'INK_SHARE', 'DARK_SHARE', 'MIN_TISSUE_PX', 'APPLICABILITY',
+           'image_signals', 'enlarge', 'unsuitable', 'fit_applicability', 'applicability', 'flag_rates']
 
 # %% ../nbs/01e_applicability.ipynb #0016b20a
 _OD = (-np.log((np.arange(256, dtype=np.float32) + 1)/256)).astype(np.float32)   # optical density of each 8-bit intensity
@@ -20,7 +20,7 @@ COLOUR_SIGNALS = ('d0', 'd1', 'sat', 'brown', 'rb')   # the colour signals the M
 # %% ../nbs/01e_applicability.ipynb #85985f8b
 def image_signals(
     x:np.ndarray,   # Nx96x96x3 uint8 images
-)->pd.DataFrame:    # tissue, std, d0-d2 (mean OD direction), sat, brown, rb, sharp: one row per image
+)->pd.DataFrame:    # tissue, std, d0-d2 (mean OD direction), sat, brown, rb, sharp, ink, dark: one row per image
     "The applicability signals of each image: contrast, colour in optical density, sharpness"
     x = np.asarray(x); n = len(x)
     if x.shape[1:] != (PATCH_SZ, PATCH_SZ, 3): raise InputError(f"expected Nx96x96x3 images, not {x.shape}")
@@ -35,8 +35,11 @@ def image_signals(
     g = x[..., 1].astype(np.float32)   # green: most of H&E's contrast
     lap = np.abs(4*g[:, 1:-1, 1:-1] - g[:, :-2, 1:-1] - g[:, 2:, 1:-1] - g[:, 1:-1, :-2] - g[:, 1:-1, 2:]).mean((1, 2))
     grad = np.abs(g[:, :, 1:] - g[:, :, :-1]).mean((1, 2)) + np.abs(g[:, 1:] - g[:, :-1]).mean((1, 2))
+    ink = ((si[..., 0] < si[..., 1] - 8)*tf).sum(1)/w   # red below green: no H&E pixel is so (haematoxylin and eosin both take green most)
+    sp = (mx - mn)/np.maximum(mx, 1).astype(np.float32)
+    dark = ((mx < 110) & (sp < 0.25)).mean(1)   # dark and grey: black ink, dust, a bubble's rim (stained nuclei are dark but coloured)
     return pd.DataFrame(dict(tissue=t.mean(1), std=g.std((1, 2)), d0=d[:, 0], d1=d[:, 1], d2=d[:, 2], sat=sat, brown=brown, rb=rb,
-                             sharp=lap/np.maximum(grad, 1e-3)))
+                             sharp=lap/np.maximum(grad, 1e-3), ink=ink, dark=dark))
 
 # %% ../nbs/01e_applicability.ipynb #85f4492b
 def enlarge(
@@ -73,10 +76,14 @@ def unsuitable(
 
 # %% ../nbs/01e_applicability.ipynb #f2dfc120
 REASONS = {'glass': 'not tissue: glass or a flat colour',
+           'ink': 'not tissue: marking ink (blue or green)',
+           'debris': 'not tissue: black ink, dust, debris or a bubble\'s rim (dark grey)',
            'brown': 'not H&E: yellow-brown colours (DAB, an IHC stain?)',
            'colour': 'not H&E: colours unlike H&E staining (greyscale, another stain, not a section)',
            'blur': 'blurred or enlarged: out of focus, or magnified beyond 10x (a 20x or 40x tile?)'}   # a flag's reasons, in the order they are checked
 QUANTILES = dict(std=0.005, brown=0.995, colour=0.99, sharp=0.01)   # each threshold: this quantile of the fitting patches (std and sharp: below it is flagged)
+ARTEFACTS = ('ink', 'debris', 'blur')   # reasons that come in strokes, specks and bands on a slide: their neighbours are suspect too (`slide.scoring_grid`)
+INK_SHARE, DARK_SHARE = 0.05, 0.01   # flagged above these shares of red-below-green tissue pixels, of dark grey pixels (real patches: under 0.1 % and 1 %)
 MIN_TISSUE_PX = 0.05   # colour is judged on images with at least this share of tissue pixels (OD above 0.3)
 
 # %% ../nbs/01e_applicability.ipynb #f2a3aa52
@@ -117,7 +124,7 @@ def applicability(
     "Whether the model applies to each image, and why not"
     fit, s = fit or APPLICABILITY, image_signals(x)
     d, tis = _colour_distance(s, fit), s.tissue.values >= MIN_TISSUE_PX
-    checks = dict(glass=s['std'].values < fit['std'], brown=tis & (s.brown.values > fit['brown']), colour=tis & (d > fit['colour']),
+    checks = dict(glass=s['std'].values < fit['std'], ink=tis & (s.ink.values > INK_SHARE), debris=s.dark.values > DARK_SHARE, brown=tis & (s.brown.values > fit['brown']), colour=tis & (d > fit['colour']),
                   blur=s.sharp.values < fit['sharp'])
     out = np.full(len(s), '', dtype=object)
     for k in reversed(REASONS): out[checks[k]] = REASONS[k]   # the first reason that holds wins

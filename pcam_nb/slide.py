@@ -12,19 +12,22 @@ from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
 from .cli import run_cli
-from .metrics import calibrate, logit, pick_threshold
-from .applicability import applicability
+from .metrics import calibrate, logit
+from .applicability import applicability, REASONS, ARTEFACTS
 from .modelfile import load_model, PCamModel
 from .predict import read_ahead, view_probs, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SLIDE_PRESETS',
-           'DEFAULT_SLIDE_PRESET', 'SLIDE_FALLBACK', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN',
-           'TTA_COLUMNS', 'REGION_COLUMNS', 'SLIDES_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide',
-           'thumbnail', 'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class',
+__all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES',
+           'NULL_WINDOWS', 'LESION_MM', 'LOOKALIKE', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET', 'MOSAIC_SIZE',
+           'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'REGION_COLUMNS',
+           'CANNOT_FIND', 'SLIDES_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
+           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class',
            'square_offset', 'windows_mm2', 'p_grid', 'square_scores', 'tumour_regions', 'mosaic_layout',
-           'mosaic_scores', 'slide_presets', 'resolve_slide_threshold', 'read_tiles', 'run_key', 'score_slide',
-           'slide_heatmap', 'write_outputs', 'slide_files', 'score_slides', 'pcam_slide_cli', 'oof_p']
+           'mosaic_scores', 'null_grid', 'lesion_grid', 'best_squares', 'fit_slide_null', 'slide_p', 'square_threshold',
+           'lesion_samples', 'expected_sensitivity', 'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid',
+           'weighed_tiles', 'look_again', 'second_look', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
+           'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -126,6 +129,10 @@ class Slide:
         self.downs = [float(d) for d in self.h.level_downsamples]
         own = _slide_mpp(self.h.properties)
         self.mpp, self.mpp_from = (float(mpp), 'given') if mpp else (own, 'slide')
+        self.mpp_warning = None
+        if mpp and own and abs(float(mpp)/own - 1) > 0.1:   # a given scale that contradicts the file's own: used, and said
+            self.mpp_warning = f"{self.path.name}: --mpp {float(mpp):g} contradicts the slide's own {own:g} um/px; scoring at {float(mpp):g} as asked"
+            pcam_log.warning(f"pcam_slide: {self.mpp_warning}")
         if not self.mpp: raise SlideError(f"{self.path}: the slide does not say its scale (microns per pixel); give level 0's with --mpp (about 0.25 at 40x, "
                                           "0.5 at 20x)")
     def __repr__(self): return f"Slide({self.path.name}: {self.dims[0][0]}x{self.dims[0][1]} px, {self.mpp:.4f} um/px, {len(self.dims)} levels, {self.backend})"
@@ -261,6 +268,7 @@ LESION_PX = 2*PATCH_SZ   # side of the smallest lesion the slide score looks for
 MERGE_PX = 64             # regions at most this far apart (pixels at PCam's scale, 62 um) are one lesion: at stride 32, the pieces of a lesion's ragged edge
 P_FLOOR = 1e-4           # P is held to [P_FLOOR, 1 - P_FLOOR] before logits are averaged; glass and unreadable windows count as P_FLOOR
 SIZE_CLASSES = (('ITC', 0.2), ('micrometastasis', 2.0), ('macrometastasis', np.inf))   # (class, upper bound of the largest diameter in mm)
+SQUARE_SIDES = (2, 3)    # the squares the slide score weighs, in patches a side: 0.19 mm (2x2) and 0.28 mm (3x3)
 
 # %% ../nbs/03c_slide.ipynb #297a3ee2
 def size_class(
@@ -296,11 +304,12 @@ def p_grid(
 
 # %% ../nbs/03c_slide.ipynb #f887b60e
 def square_scores(
-    P:np.ndarray,   # P per window on the grid (`p_grid`), NaN where not scored
-    stride:int,     # the grid's step at PCam's scale
-)->np.ndarray:      # per window, the P of the best square of side `LESION_PX` that holds it
-    "Each window's best square: of the squares of windows `LESION_PX` a side that hold it, the highest mean logit, as a P"
-    n = max(1, round(LESION_PX/stride))   # windows per side of a square
+    P:np.ndarray,        # P per window on the grid (`p_grid`), NaN where not scored
+    stride:int,          # the grid's step at PCam's scale
+    side:int=LESION_PX,  # the square's side in pixels at PCam's scale (`LESION_PX`: 2x2 patches; 3*PATCH_SZ: 3x3)
+)->np.ndarray:           # per window, the P of the best square of that side that holds it
+    "Each window's best square: of the squares of windows `side` pixels a side that hold it, the highest mean logit, as a P"
+    n = max(1, round(side/stride))   # windows per side of a square
     if not P.size: return np.zeros(P.shape)
     L = logit(np.clip(np.nan_to_num(P.astype(np.float64), nan=P_FLOOR), P_FLOOR, 1 - P_FLOOR))
     R, C = L.shape
@@ -341,8 +350,8 @@ def _rings(cells:np.ndarray)->list:
     return sorted(rings, key=area, reverse=True)   # the outer ring (positive in image coordinates) first
 
 # %% ../nbs/03c_slide.ipynb #3eeb6f4c
-def _region(m, P, S, stride, k, i)->dict:
-    "One region (a bool mask on the grid, one or more pieces) as a GeoJSON Feature: its outline, P, best square, size and class"
+def _region(m, P, S, stride, k, i, score_of)->dict:
+    "One region (a bool mask on the grid, one or more pieces) as a GeoJSON Feature: its outline, P, score (`score_of` its best squares), size and class"
     ps, (rr, cc) = P[m], np.nonzero(m); j = int(np.argmax(ps))
     off, u = square_offset(stride), PCAM_MPP/1000   # a square's corner from its window's corner; mm per PCam pixel
     from scipy import ndimage
@@ -350,7 +359,7 @@ def _region(m, P, S, stride, k, i)->dict:
     pieces = [_rings(lab == j) for j in range(1, n + 1)]   # each piece's outer ring and holes
     c = np.concatenate([np.array(r[0], float) for r in pieces])*stride
     d = float(np.sqrt(((c[:, None] - c[None])**2).sum(-1)).max())*u   # the largest diameter: the farthest two corners
-    pr = dict(max_p=float(ps.max()), mean_p=float(ps.mean()), score=float(S[m].max()), windows=int(m.sum()), area_mm2=float(windows_mm2(m.sum(), stride)),
+    pr = dict(max_p=float(ps.max()), mean_p=float(ps.mean()), score=float(score_of([float(s[m].max()) for s in S])), windows=int(m.sum()), area_mm2=float(windows_mm2(m.sum(), stride)),
               diameter_mm=round(d, 4), size_class=size_class(d), row=int(rr[j]), col=int(cc[j]),
               x=round((cc[j]*stride + PATCH_SZ/2)*k, 1), y=round((rr[j]*stride + PATCH_SZ/2)*k, 1))   # the peak window's centre, level-0 pixels
     geo = [[[[round((off + x*stride)*k, 1), round((off + y*stride)*k, 1)] for x, y in r + r[:1]] for r in rings] for rings in pieces]
@@ -365,18 +374,19 @@ def tumour_regions(
     threshold:float,      # P at or above it is tumour: the windows regions are made of
     stride:int,           # the grid's step in pixels at PCam's scale
     k:float,              # level-0 pixels per PCam pixel
-    min_score:float=0.0,  # keep the regions whose best square (`square_scores`) reaches it: at the slide threshold, the lesions
+    min_score:float=0.0,  # keep the regions whose score reaches it: at the slide threshold, the lesions
+    score_of=None,        # a region's score from its best square of each side in `SQUARE_SIDES` (P); default: the best 0.19 mm square's P
 )->dict:                  # a GeoJSON FeatureCollection, in level-0 pixels
     "The windows at or above `threshold` joined into regions, each with its best square, largest diameter and size class"
     from scipy import ndimage
     P, feats = p_grid(grid), []
     if P.size:
-        S = square_scores(P, stride)
+        S = [square_scores(P, stride, s*PATCH_SZ) for s in SQUARE_SIDES]
         pos = np.nan_to_num(P, nan=-1) >= threshold
         w = 1 + int(MERGE_PX//stride)   # a gap of fewer than w windows joins two pieces into one region
         near = ndimage.binary_closing(np.pad(pos, w), np.ones((w, w)))[w:-w, w:-w] if w > 1 else pos   # padded: closing erodes at the grid's edge
         lab, n = ndimage.label(pos | near)
-        feats = [_region(pos & (lab == i), P, S, stride, k, i) for i in range(1, n + 1)]
+        feats = [_region(pos & (lab == i), P, S, stride, k, i, score_of or (lambda b: b[0])) for i in range(1, n + 1)]
     return dict(type='FeatureCollection', features=[f for f in feats if f['properties']['score'] >= min_score])
 
 # %% ../nbs/03c_slide.ipynb #81317397
@@ -406,12 +416,6 @@ def mosaic_layout(
         G[ry:ry + a, rx:rx + a] = rng.choice(pos, a*a, replace=False).reshape(a, a); out.append((int(ry), int(rx), a))
     return G, out
 
-# %% ../nbs/03c_slide.ipynb #825a1f26
-SLIDE_PRESETS = {'screening': 'sensitivity 0.999', 'balanced': "Youden's J", 'confirmatory': 'specificity 0.999'}   # the slide-level operating points
-DEFAULT_SLIDE_PRESET = 'confirmatory'   # the call's default: a false "tumour" on a whole slide is what users noticed first (issue 31)
-SLIDE_FALLBACK = 0.8   # the slide threshold of a model without measured slide operating points (about the shipped model's confirmatory point)
-MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # the mosaics presets are chosen on: about 360 tissue windows (issue 31's example slide had 345)
-
 # %% ../nbs/03c_slide.ipynb #2258e378
 def mosaic_scores(
     p:np.ndarray,           # P of every patch (out of fold: each scored by a model that never saw it)
@@ -430,36 +434,137 @@ def mosaic_scores(
             rows.append(dict(label=lab, score=float(square_scores(P, PATCH_SZ).max()), max_p=float(np.nanmax(P)), windows=int((G >= 0).sum())))
     return pd.DataFrame(rows)
 
-# %% ../nbs/03c_slide.ipynb #4d5d7894
-def slide_presets(
-    scores:pd.DataFrame,   # label and score of slides that chose nothing else (`mosaic_scores`)
-)->dict:                   # {preset: threshold} (`SLIDE_PRESETS`)
-    "The slide thresholds of the presets, chosen on `scores`"
-    y, s = scores.label.values, scores.score.values
-    b = pick_threshold(y, s)   # confirmatory is never below balanced (Youden's J can already hold every slide without tumour below it)
-    return dict(screening=min(pick_threshold(y, s, sensitivity=0.999), b), balanced=b, confirmatory=max(pick_threshold(y, s, specificity=0.999), b))
+# %% ../nbs/03c_slide.ipynb #fbb5d23c
+NULL_WINDOWS = 10_000    # the tumour-free slide size the null is fitted at (windows at stride 96; 1 mm2 of tissue is about 115)
+LESION_MM = (0.2, 0.3, 0.5, 1.0, 2.0)   # the lesion sizes summary.json gives the expected sensitivity for
+LOOKALIKE = dict(hard=0.25, cluster=200, per=1.0)   # the null's look-alike clusters: the hardest quarter of label-0 patches, 200 windows each, one per 10,000
 
-# %% ../nbs/03c_slide.ipynb #2be07f3d
+# %% ../nbs/03c_slide.ipynb #88945f8f
+def null_grid(
+    p:np.ndarray,              # P of label-0 patches (out of fold)
+    rng:np.random.Generator,   # the draw
+    windows:int=NULL_WINDOWS,  # windows on the slide (a square grid of about this many)
+    hard:float=LOOKALIKE['hard'],       # look-alike clusters are drawn from this share of the patches with the highest P
+    cluster:int=LOOKALIKE['cluster'],   # windows in a cluster (a disc)
+    per:float=LOOKALIKE['per'],         # clusters per `NULL_WINDOWS` windows (Poisson)
+)->np.ndarray:                 # P on the grid, stride 96 (each window one patch)
+    "A tumour-free section's window P: label-0 patches drawn at random, with discs of look-alikes (the most tumour-like ones) packed together"
+    n = int(np.ceil(np.sqrt(windows))); p = np.sort(np.asarray(p, np.float64))
+    P = rng.choice(p, (n, n)); hp = p[int(len(p)*(1 - hard)):]
+    yy, xx = np.ogrid[:n, :n]
+    for _ in range(rng.poisson(per*n*n/NULL_WINDOWS)):
+        cy, cx = rng.uniform(0, n, 2); m = (yy - cy)**2 + (xx - cx)**2 <= cluster/np.pi
+        P[m] = rng.choice(hp, int(m.sum()))
+    return P
+
+def lesion_grid(
+    p0:np.ndarray,             # P of label-0 patches
+    p1:np.ndarray,             # P of label-1 patches
+    a:int,                     # the lesion's side in patches
+    rng:np.random.Generator,   # the draw
+    margin:int=3,              # normal windows around it
+)->np.ndarray:                 # P on the grid, stride 96
+    "A lesion of a x a label-1 patches in normal tissue"
+    P = rng.choice(np.asarray(p0, np.float64), (a + 2*margin,)*2)
+    P[margin:margin + a, margin:margin + a] = rng.choice(np.asarray(p1, np.float64), (a, a))
+    return P
+
+# %% ../nbs/03c_slide.ipynb #c0bc8305
+def best_squares(
+    P:np.ndarray,   # P per window on the grid (`p_grid`), NaN where not scored
+    stride:int,     # the grid's step at PCam's scale
+)->dict:            # {side in patches: the best square's mean logit}
+    "The slide's best square of each side: the evidence the slide call weighs"
+    return {k: float(logit(np.clip(square_scores(P, stride, k*PATCH_SZ).max() if P.size else P_FLOOR, P_FLOOR, 1 - P_FLOOR))) for k in SQUARE_SIDES}
+
+# %% ../nbs/03c_slide.ipynb #e2e10cf3
+def fit_slide_null(
+    p0:np.ndarray,   # P of label-0 patches (out of fold: each scored by a model that never saw it)
+    n:int=1000,      # tumour-free slides of `NULL_WINDOWS` windows simulated
+    seed:int=0,      # the draw
+    **kwargs,        # for `null_grid` (the look-alike clusters)
+)->dict:             # {side: dict(loc, scale)}: a Gumbel fit of the best square's logit, per side
+    "The null of the slide call: how high the best square of each side goes on tumour-free slides of `NULL_WINDOWS` windows"
+    from scipy.stats import gumbel_r
+    rng = np.random.default_rng(seed)
+    b = pd.DataFrame([best_squares(null_grid(p0, rng, **kwargs), PATCH_SZ) for _ in range(n)])
+    return {str(k): dict(zip(('loc', 'scale'), (round(float(v), 5) for v in gumbel_r.fit(b[k])))) for k in SQUARE_SIDES}
+
+# %% ../nbs/03c_slide.ipynb #3b090728
+def slide_p(
+    best:dict,        # {side: best square's logit} (`best_squares`)
+    windows:float,    # the slide's tissue, in windows at stride 96 (scored windows x (stride/96)^2)
+    null:dict,        # {side: dict(loc, scale)} (`fit_slide_null`)
+)->float:             # the chance that a tumour-free slide this size shows a square as tumour-like, 0-1
+    "How often a tumour-free slide of this much tissue would show a square as tumour-like as this slide's best (Bonferroni over the sides)"
+    ps = []
+    for k, l in best.items():
+        g = null[str(k)]
+        ps.append(-np.expm1(-max(windows, 1)/NULL_WINDOWS*np.exp(-(l - g['loc'])/g['scale'])))   # a Gumbel maximum over windows/NULL_WINDOWS such slides
+    return float(min(1.0, len(ps)*min(ps)))
+
+def square_threshold(
+    specificity:float,   # the call's target on tumour-free slides
+    windows:float,       # the slide's tissue, in windows at stride 96
+    g:dict,              # one side's null: dict(loc, scale)
+)->float:                # the P a square of that side must reach on this slide
+    "The square P that calls a slide this size, at the specificity"
+    e = -np.log1p(-(1 - specificity)/len(SQUARE_SIDES))   # the expected count of such squares on a tumour-free slide
+    return float(1/(1 + np.exp(-(g['loc'] - g['scale']*np.log(e*NULL_WINDOWS/max(windows, 1))))))
+
+# %% ../nbs/03c_slide.ipynb #3f237790
+def lesion_samples(
+    p0:np.ndarray,   # P of label-0 patches (out of fold)
+    p1:np.ndarray,   # P of label-1 patches (out of fold)
+    n:int=300,       # lesions of each size
+    seed:int=0,      # the draw
+)->dict:             # {lesion mm: n x len(SQUARE_SIDES) best-square logits}
+    "The best squares of lesions of each size in `LESION_MM`, from patches' P: what the call's sensitivity by size is computed from"
+    rng, out = np.random.default_rng(seed), {}
+    for mm in LESION_MM:
+        a = max(2, round(mm*1000/(PATCH_SZ*PCAM_MPP)))   # patches a side (0.2 mm: 2x2, 0.19 mm)
+        out[str(mm)] = [[round(v, 3) for v in best_squares(lesion_grid(p0, p1, a, rng), PATCH_SZ).values()] for _ in range(n)]
+    return out
+
+def expected_sensitivity(
+    samples:dict,        # `lesion_samples`
+    windows:float,       # the slide's tissue, in windows at stride 96
+    null:dict,           # the null (`fit_slide_null`)
+    specificity:float,   # the call's target
+)->dict:                 # {lesion mm: the share of such lesions the call finds on a slide this size}
+    "The call's expected sensitivity by lesion size, on a slide of this much tissue"
+    return {mm: round(float(np.mean([slide_p(dict(zip(SQUARE_SIDES, l)), windows, null) <= 1 - specificity for l in v])), 3) for mm, v in samples.items()}
+
+# %% ../nbs/03c_slide.ipynb #4e1a5efb
+SLIDE_PRESETS = {'screening': 0.95, 'balanced': 0.99, 'confirmatory': 0.999}   # the call's specificity on a tumour-free slide of any size, under the null (the score's threshold)
+DEFAULT_SLIDE_PRESET = 'confirmatory'   # the call's default: a false "tumour" on a whole slide is what users noticed first (issue 31)
+MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # small mosaics (about 360 tissue windows), as issue 31's example slide
+
+
+# %% ../nbs/03c_slide.ipynb #3e35892b
+def _slide_card(info:dict)->tuple:
+    "(the model's slide call card, where it comes from): its own, or the shipped default model's for a model without one"
+    sc = info.get('slide_call') or {}
+    if sc.get('version', 1) >= 2: return sc, None
+    from pcam_nb.modelfile import shipped_model
+    return json.loads((shipped_model()/'model.json').read_text())['slide_call'], "the shipped model's null (this model's slide call is unmeasured)"
+
 def resolve_slide_threshold(
     info:dict,                      # the model's model.json
-    threshold:str|float|None=None,  # a number, a preset (`SLIDE_PRESETS`), or None: the model's default
-)->dict:                            # threshold, preset, from (what chose it), sensitivity and specificity expected (None where unmeasured)
-    "The slide threshold of a call, and what it is expected to cost"
-    sc = info.get('slide_call')
-    if threshold is not None and not isinstance(threshold, str) or (isinstance(threshold, str) and threshold not in SLIDE_PRESETS):
+    threshold:str|float|None=None,  # the call's specificity on tumour-free slides: a number in (0, 1), a preset (`SLIDE_PRESETS`), or None: the model's default
+)->dict:                            # threshold (on the score), preset, source, null (per look), lesions (samples for the sensitivity)
+    "The slide call's threshold on the score, and the null and lesion samples that say what it holds"
+    sc, borrowed = _slide_card(info)
+    if threshold is None or (isinstance(threshold, str) and threshold in SLIDE_PRESETS):
+        name = threshold or sc.get('default', DEFAULT_SLIDE_PRESET); t = SLIDE_PRESETS[name]
+        src = f"{name}: specificity {t} on a tumour-free slide of this size"
+    else:
         try: t = float(threshold)
         except ValueError: raise InputError(f"--slide-threshold {threshold}: give a number or one of {', '.join(SLIDE_PRESETS)}") from None
-        if not 0 <= t <= 1: raise InputError(f"--slide-threshold {threshold}: the slide score is a P, between 0 and 1")
-        return dict(threshold=t, preset=None, source='given', sensitivity=None, specificity=None)
-    if not sc:
-        if threshold is not None: raise InputError(f"--slide-threshold {threshold}: this model has no slide operating points (pcam_nb measures them for the "
-                                                   "shipped model); give a number")
-        return dict(threshold=SLIDE_FALLBACK, preset=None, sensitivity=None, specificity=None,
-                    source="pcam_nb's fallback (the shipped model's confirmatory point): this model's slide call is unmeasured")
-    name = threshold or sc['default']
-    pr = sc['presets'][name]
-    return dict(threshold=pr['threshold'], preset=name, source=f"{name} ({SLIDE_PRESETS[name]}) on {sc['chosen_on']}", sensitivity=pr.get('sensitivity'),
-                specificity=pr.get('specificity'))
+        if not 0 < t < 1: raise InputError(f"--slide-threshold {threshold}: it is the call's specificity on tumour-free slides, between 0 and 1")
+        name, src = None, f"given: specificity {t} on a tumour-free slide of this size"
+    return dict(threshold=t, preset=name, source=src + (f"; {borrowed}" if borrowed else f" ({sc['null_model']})"), null=sc['null'],
+                lesions=sc.get('lesions'))
 
 # %% ../nbs/03c_slide.ipynb #cce45bba
 # tiles.csv: the window in level-0 pixels, its P and tissue share, where it sits in the grid, and its applicability flag
@@ -504,6 +609,76 @@ def run_key(
     return dict(slide=str(s.path.absolute()), size=list(s.dims[0]), mpp=s.mpp, stride=stride, tta=tta, min_tissue=min_tissue, tiles=list(TILE_COLUMNS),
                 model=info.get('weights', {}).get('sha256') or [m['sha256'] for m in info.get('members', [])])
 
+# %% ../nbs/03c_slide.ipynb #b108b365
+SECOND_LOOK_P = 0.5   # windows of squares whose slide p (`slide_p`, first look) is below it are scored again in 8 views
+SPREAD = tuple(REASONS[k] for k in ARTEFACTS)   # flags whose neighbours are kept out of lesions too (ink, debris, blur)
+
+def scoring_grid(
+    tiles:pd.DataFrame,            # scored windows (tiles.csv rows with status ok)
+    stride:int,                    # the grid's step at PCam's scale
+    look:pd.DataFrame|None=None,   # the second look: row, col, p (8 views)
+)->np.ndarray:                     # P on the grid as the call weighs it
+    "The windows' P as the slide call weighs them: the second look's where it has one; flagged windows, and the neighbours of artefacts, at `P_FLOOR`"
+    from scipy import ndimage
+    P = p_grid(tiles)
+    if not P.size: return P
+    if look is not None and len(look): P[look.row.values.astype(int), look.col.values.astype(int)] = look.p.values
+    if 'flag' in tiles:
+        g = tiles.dropna(subset=['p']); r, c = g.row.values.astype(int), g.col.values.astype(int)
+        F, A = np.zeros(P.shape, bool), np.zeros(P.shape, bool)
+        F[r, c] = g.flag.values != ''; A[r, c] = g.flag.isin(SPREAD).values
+        band = A & (ndimage.convolve(A.astype(int), np.ones((3, 3), int), mode='constant') >= 2)   # an artefact window with another beside it
+        n = max(1, round(PATCH_SZ/stride))
+        zone = F | ndimage.binary_dilation(band, np.ones((2*n + 1, 2*n + 1), bool))
+        P[zone & ~np.isnan(P)] = P_FLOOR
+    return P
+
+def weighed_tiles(
+    tiles:pd.DataFrame,            # scored windows (status ok)
+    stride:int,                    # the grid's step at PCam's scale
+    look:pd.DataFrame|None=None,   # the second look
+)->pd.DataFrame:                   # the same rows, p as the call weighs it (`scoring_grid`)
+    "The windows with the P the slide call weighs: what its regions are made of"
+    P = scoring_grid(tiles, stride, look)
+    return tiles.assign(p=P[tiles.row.values.astype(int), tiles.col.values.astype(int)] if P.size else tiles.p)
+
+def look_again(
+    P:np.ndarray,     # P on the grid (`scoring_grid`)
+    stride:int,       # the grid's step at PCam's scale
+    windows:float,    # the slide's tissue in windows at stride 96
+    null:dict,        # the first look's null
+)->np.ndarray:        # bool grid: the windows to score again
+    "The windows of the squares that might call the slide: their slide p below `SECOND_LOOK_P`"
+    out = np.zeros(P.shape, bool)
+    for k in SQUARE_SIDES:
+        g = null[str(k)]; S = logit(np.clip(square_scores(P, stride, k*PATCH_SZ), P_FLOOR, 1 - P_FLOOR))   # each window's best square of side k
+        p = len(SQUARE_SIDES)*-np.expm1(-max(windows, 1)/NULL_WINDOWS*np.exp(-(S - g['loc'])/g['scale']))
+        out |= p < SECOND_LOOK_P
+    return out & ~np.isnan(P)
+
+# %% ../nbs/03c_slide.ipynb #fd5a8649
+def second_look(
+    model:PCamModel,       # the loaded model
+    s:Slide,               # the slide
+    tiles:pd.DataFrame,    # the first look (tiles.csv)
+    stride:int,            # the grid's step at PCam's scale
+    level:int,             # the level read (`Slide.level_for`)
+    factor:float,          # resampling left to do
+    null:dict,             # the first look's null (`resolve_slide_threshold(...)['null']['first']`)
+    precision:str='fp32',  # 'fp32', 'bf16' or 'auto'
+    bs:int=EVAL_BS,        # windows per batch
+)->pd.DataFrame:           # row, col, p (8 views, calibrated) of each window looked at again (second_look.csv)
+    "Score the candidates' windows again in 8 views"
+    ok = tiles[tiles.status == 'ok']
+    C = look_again(scoring_grid(ok, stride), stride, len(ok)*(stride/PATCH_SZ)**2, null)
+    wins = ok[C[ok.row.values.astype(int), ok.col.values.astype(int)]] if C.size else ok.iloc[:0]
+    ps = []
+    for j in range(0, len(wins), bs):
+        x, errs = read_windows(s, wins.iloc[j:j + bs], level, factor)
+        p = model_p(view_probs(model, x, True, precision), model.info)
+        p[list(errs)] = np.nan; ps.append(p)
+    return pd.DataFrame(dict(row=wins.row.values.astype(int), col=wins.col.values.astype(int), p=np.concatenate(ps) if ps else np.zeros(0)))
+
 # %% ../nbs/03c_slide.ipynb #af572ab4
 def score_slide(
     model:PCamModel,         # a loaded model (`load_model`)
@@ -520,7 +695,7 @@ def score_slide(
     show:bool=True,          # progress bar
     progress=None,           # optional `f(batches done, batches)`, called after each batch (the panel's progress bar)
 )->pd.DataFrame:             # every scored window (tiles.csv)
-    "Score every tissue window of a slide (tiles.csv, appended batch by batch: a killed run continues), then its score, call and lesions"
+    "Score every tissue window of a slide (tiles.csv, appended batch by batch: a killed run continues), look again at the candidates, then its score, call and lesions"
     info = model.info
     t0 = time.time()
     resolve_slide_threshold(info, slide_threshold)   # a bad threshold stops the run before any work
@@ -553,9 +728,12 @@ def score_slide(
     tiles = read_tiles(f)
     thr_p = info['threshold'] if threshold is None else float(threshold)
     st = resolve_slide_threshold(info, slide_threshold)
+    t1 = time.time(); look = None if tta else second_look(model, s, tiles, stride, level, factor, st['null']['first'], precision, bs)
+    if look is not None:
+        with atomic_path(out/'second_look.csv', overwrite=True) as p: look.to_csv(p, index=False, float_format='%.6g')
     write_outputs(s, out, tiles, grid, thumb, mask, md, dict(stride=stride, tta=tta, threshold=thr_p, slide_threshold=st, min_tissue=min_tissue,
-                                                             saturation=thr, level=level, level_mpp=lmpp, factor=factor,
-                  seconds=time.time() - t0, scored_now=len(todo)))
+                                                             saturation=thr, level=level, level_mpp=lmpp, factor=factor, look=look,
+                                                             look_seconds=time.time() - t1, seconds=time.time() - t0, scored_now=len(todo)))
     return tiles
 
 # %% ../nbs/03c_slide.ipynb #8ff6afbd
@@ -573,8 +751,10 @@ def slide_heatmap(
     k:float,               # level-0 pixels per PCam pixel
     regions:dict|None=None,# `tumour_regions`' GeoJSON: outlined and labelled
     title:str='',          # above the picture
+    threshold:float|None=None,   # windows below this P are left clear (the tissue shows); None: every window coloured
 ):                         # a matplotlib Figure
     "P(tumour) over the thumbnail (each window's stride x stride square around its centre), with a colour bar, the tissue outline and the lesions"
+    import matplotlib.patches
     from matplotlib.figure import Figure
     g = tiles.dropna(subset=['p'])
     R, C = (int(g.row.max()) + 1, int(g.col.max()) + 1) if len(g) else (1, 1)
@@ -583,15 +763,19 @@ def slide_heatmap(
     H, W = thumb.shape[:2]
     fig = Figure(figsize=(8, 8*H/W + 0.6)); ax = fig.add_subplot()
     ax.imshow(thumb, extent=(0, W, H, 0)); ax.set_axis_off(); ax.set_title(title, fontsize=9)
-    im = ax.imshow(np.ma.masked_invalid(P), cmap='magma', vmin=0, vmax=1, alpha=0.6, interpolation='nearest',
+    show = np.ma.masked_invalid(P) if threshold is None else np.ma.masked_where(~(np.nan_to_num(P, nan=-1) >= threshold), P)
+    im = ax.imshow(show, cmap='magma', vmin=0, vmax=1, alpha=0.6, interpolation='nearest',
                    extent=(off, off + C*cell, off + R*cell, off))
     ax.contour(np.arange(W) + 0.5, np.arange(H) + 0.5, mask, levels=[0.5], colors=['#00a0ff'], linewidths=0.6)   # the tissue's outline
     for f in (regions or {}).get('features', []):
         g = f['geometry']; polys = [g['coordinates']] if g['type'] == 'Polygon' else g['coordinates']
-        for r in (r for p in polys for r in p): ax.plot(*(np.array(r)/down).T, c='lime', lw=1)
+        for r in (r for p in polys for r in p): ax.plot(*(np.array(r)/down).T, c='lime', lw=1.5)
         pr, r0 = f['properties'], np.concatenate([np.array(p[0]) for p in polys])/down
-        ax.annotate(f"{pr['name'].split()[-1]}: {pr['size_class']}, {pr['diameter_mm']:.2f} mm", (r0[:, 0].min(), r0[:, 1].min()), xytext=(0, 3),
-                    textcoords='offset points', color='lime', fontsize=7, va='bottom')   # each lesion labelled with its size
+        (x0, y0), (x1, y1) = r0.min(0), r0.max(0); rad = max((x1 - x0)/2, (y1 - y0)/2) + 0.02*max(H, W)   # a ring around it: visible at a section's size
+        ax.add_patch(matplotlib.patches.Circle(((x0 + x1)/2, (y0 + y1)/2), rad, fill=False, ec='lime', lw=2))
+        ax.annotate(f"{pr['name'].split()[-1]}: {pr['size_class']}, {pr['diameter_mm']:.2f} mm", ((x0 + x1)/2, (y0 + y1)/2 - rad), xytext=(0, 3),
+                    textcoords='offset points', color='black', fontsize=8, va='bottom', ha='center',
+                    bbox=dict(boxstyle='round,pad=0.2', fc='lime', ec='none', alpha=0.85))   # each lesion labelled with its size
     ax.set_xlim(0, W); ax.set_ylim(H, 0)
     fig.colorbar(im, ax=ax, fraction=0.03, label='P(tumour)')
     return fig
@@ -611,31 +795,52 @@ def _assessable(ok:pd.DataFrame)->dict:
                 not_assessable=(f"{share:.0%} of the tissue windows are flagged, most as: {top.index[0]}" if share > NOT_ASSESSABLE else None))
 
 # %% ../nbs/03c_slide.ipynb #57d89f99
+CANNOT_FIND = ("isolated tumour cells and clusters below 0.2 mm; lesions in windows flagged as not assessable (glass, ink, debris, blur, "
+               "colours unlike H&E) or beside an artefact")   # what the slide call cannot find, said in every summary
+
+def _call(tiles:pd.DataFrame, stride:int, run:dict)->tuple:
+    "(P on the grid as the call weighs it, tissue in windows at stride 96, the null, the slide's p): the slide call's evidence"
+    ok, look, st = tiles[tiles.status == 'ok'], run.get('look'), run['slide_threshold']
+    P = scoring_grid(ok, stride, look)
+    weq = len(ok)*(stride/PATCH_SZ)**2
+    null = st['null']['tta' if run['tta'] or (look is not None and len(look)) else 'first']
+    return P, weq, null, slide_p(best_squares(P, stride), weq, null) if P.size else 1.0
+
 def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thumb, mask, down:float, run:dict)->dict:
     "A scored slide's pictures, regions and summary, each written atomically; summary.json last (it marks the run finished)"
     k, thr, stride, st = PCAM_MPP/s.mpp, run['threshold'], run['stride'], run['slide_threshold']
     with atomic_path(out/'mask.png', overwrite=True) as p: Image.fromarray((mask*255).astype(np.uint8)).save(p, format='PNG')
     with atomic_path(out/'thumbnail.jpg', overwrite=True) as p: Image.fromarray(thumb).save(p, format='JPEG', quality=90)   # the slide view's picture
-    P = p_grid(tiles); score = float(square_scores(P, stride).max()) if P.size else P_FLOOR
-    cand = tumour_regions(tiles, min(thr, st['threshold']), stride, k)['features']
+    ok = tiles[tiles.status == 'ok']
+    P, weq, null, sp = _call(tiles, stride, run); score = 1 - sp
+    weighed = weighed_tiles(ok, stride, run.get('look'))
+    judge = lambda b: 1 - slide_p(dict(zip(SQUARE_SIDES, logit(np.clip(b, P_FLOOR, 1 - P_FLOOR)))), weq, null)
+    cand = tumour_regions(weighed, thr, stride, k, score_of=judge)['features']
     les = [f for f in cand if f['properties']['score'] >= st['threshold']]
     gj = dict(type='FeatureCollection', features=les)
-    title = (f"{s.path.name}: P(tumour), stride {stride} px at 10x; score {score:.3f}, call {'tumour' if les else 'no tumour'} "
-             f"(slide threshold {st['threshold']:.3f})")
-    _png(slide_heatmap(thumb, tiles, mask, down, stride, k, gj, title), out/'heatmap.png')
+    mm2 = round(windows_mm2(len(ok), stride), 2)
+    title = f"{s.path.name}: {mm2:g} mm2 of tissue; call {'tumour' if les else 'no tumour'} (score {score:.4f}, threshold {st['threshold']})"
+    _png(slide_heatmap(thumb, tiles, mask, down, stride, k, gj, title, threshold=thr), out/'heatmap.png')
     with atomic_path(out/'tumour.geojson', overwrite=True) as p: p.write_text(json.dumps(gj))
     reg = pd.DataFrame([{c: f['properties'][c] for c in REGION_COLUMNS[:-1]} | dict(lesion=f in les) for f in cand], columns=list(REGION_COLUMNS))
     with atomic_path(out/'regions.csv', overwrite=True) as p: reg.to_csv(p, index=False, float_format='%.6g')
-    ok = tiles[tiles.status == 'ok']
     n_pos = int((ok.p >= thr).sum())
-    summ = dict(slide=s.path.name, backend=s.backend, level0_size=list(s.dims[0]), level0_mpp=s.mpp, mpp_from=s.mpp_from,
+    sens = expected_sensitivity(st['lesions'], weq, null, st['threshold']) if st.get('lesions') else None
+    look = run.get('look')
+    summ = dict(slide=s.path.name, backend=s.backend, level0_size=list(s.dims[0]), level0_mpp=s.mpp, mpp_from=s.mpp_from, mpp_warning=s.mpp_warning,
                 level_read=run['level'], level_mpp=run['level_mpp'], resample_factor=run['factor'], stride=stride, tta=run['tta'],
                 thumbnail_down=down, windows_in_grid=len(grid), windows_scored=len(ok), windows_unreadable=int((tiles.status != 'ok').sum()),
                 windows_skipped_glass=int((grid.tissue < run['min_tissue']).sum()), min_tissue=run['min_tissue'], tissue_saturation_threshold=run['saturation'],
-                seconds=round(run['seconds'], 1), windows_per_s=round(run['scored_now']/max(run['seconds'], 1e-9), 1),
+                tissue_mm2=mm2, seconds=round(run['seconds'], 1), windows_per_s=round(run['scored_now']/max(run['seconds'], 1e-9), 1),
+                second_look=dict(windows=0 if look is None else len(look), seconds=round(run.get('look_seconds', 0.0), 2)),
                 max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos, tumour_area_mm2=round(windows_mm2(n_pos, stride), 4),
-                score=round(score, 6), call='tumour' if score >= st['threshold'] else 'no tumour', slide_threshold=st['threshold'], slide_preset=st['preset'],
-                slide_threshold_from=st['source'], expected_sensitivity=st['sensitivity'], expected_specificity=st['specificity'],
+                score=round(score, 6), slide_p=float(f"{sp:.4g}"), call='tumour' if score >= st['threshold'] else 'no tumour',
+                slide_threshold=st['threshold'], slide_preset=st['preset'], slide_threshold_from=st['source'],
+                square_thresholds={f"{k*PATCH_SZ*PCAM_MPP/1000:.2f} mm": round(square_threshold(st['threshold'], weq, null[str(k)]), 4) for k in SQUARE_SIDES},
+                expected_specificity=st['threshold'], expected_sensitivity_by_mm=sens,
+                expected_sensitivity=None if sens is None else sens['0.3'],
+                smallest_lesion_found_mm=None if sens is None else next((float(m) for m, v in sens.items() if v >= 0.9), None),
+                cannot_find=CANNOT_FIND,
                 lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
                 candidate_regions=len(cand), unscored_edge_um=unscored_edge(s, stride))
     summ |= _assessable(ok)
@@ -700,6 +905,16 @@ def score_slides(
     with atomic_path(out/'slides.csv', overwrite=True) as p: tab.to_csv(p, index=False)
     return tab
 
+# %% ../nbs/03c_slide.ipynb #6538b73f
+def call_line(
+    sm:dict,   # a slide's summary.json
+)->str:        # one line: the call, what it holds on a slide of this size, and what it can find
+    "The slide call as `pcam_slide` prints it: its score, its threshold and what that holds for a slide of this much tissue"
+    sens = sm.get('expected_sensitivity_by_mm')
+    found = ('; expected sensitivity by lesion size: ' + ', '.join(f"{float(m):g} mm {v:.2f}" for m, v in sens.items())) if sens else ''
+    return (f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} ({sm['slide_threshold_from']}: {sm['tissue_mm2']:g} mm2 of tissue){found}. "
+            f"It cannot find {sm['cannot_find']}")
+
 # %% ../nbs/03c_slide.ipynb #71fa015c
 def _slide_cmd(
     slide:str|None=None,        # a slide file (Aperio SVS, tiled TIFF, ... : what OpenSlide or tiffslide reads)
@@ -710,7 +925,7 @@ def _slide_cmd(
     tta:bool=False,             # average over the 8 dihedral views (8 times the work); tiles.csv then also has each window's uncertainty and referral
     # a window's P at or above it is tumour: a number, or screening, balanced, confirmatory (the model's patch presets); default: the model's
     threshold:str|None=None,
-    # the slide call's threshold on the slide score: a number, or screening, balanced, confirmatory (slide presets); default: the model's
+    # the slide call's specificity on a tumour-free slide of this size: a number (0.999), or screening, balanced, confirmatory; default: the model's
     slide_threshold:str|None=None,
     mpp:float|None=None,        # level 0's microns per pixel, for a slide that does not say
     min_tissue:float=MIN_TISSUE,      # score a window when at least this share of it is tissue
@@ -748,9 +963,8 @@ def _slide_cmd(
               f"{max(sm['flags'], key=sm['flags'].get)}): "
               "check the slide's scale (--mpp) and stain; P means little there", file=sys.stderr)
     if sm['not_assessable']: print(f"pcam_slide: not assessable: {sm['not_assessable']}")
-    print(f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} at the slide threshold {sm['slide_threshold']:.4f} ({sm['slide_threshold_from']}"
-          + (f"; expected sensitivity {sm['expected_sensitivity']:.2f}, specificity {sm['expected_specificity']:.2f}"
-             if sm['expected_sensitivity'] is not None else '') + ")")
+    if sm.get('mpp_warning'): print(f"pcam_slide: {sm['mpp_warning']}", file=sys.stderr)
+    print(call_line(sm))
     for l in sm['lesions']: print(f"  {l['name']}: {l['size_class']}, {l['diameter_mm']:.2f} mm across, best square P {l['score']:.4f}, largest P "
                                   f"{l['max_p']:.4f}, at x {l['x']:.0f}, y {l['y']:.0f}")
     print(f"pcam_slide: outputs in {out}")
@@ -770,3 +984,20 @@ def oof_p(
     if not f.is_file(): raise MissingError(f"{model_dir}: no oof_predictions.csv (only a cross-validation's ensemble has out-of-fold predictions)")
     oof, c = pd.read_csv(f, dtype={'id': str}), json.loads((Path(model_dir)/'model.json').read_text()).get('calibration')
     return oof.assign(p=calibrate(oof.p.values, c['temperature']) if c else oof.p)
+
+# %% ../nbs/03c_slide.ipynb #f8905c2f
+def slide_call_card(
+    oof:pd.DataFrame,   # out-of-fold predictions (`oof_p`, with p_tta): label, p (calibrated), p_tta (raw)
+    info:dict,          # the model's model.json (its TTA temperature)
+    n:int=1000,         # null slides simulated per look
+    seed:int=0,         # the draw
+)->dict:                # model.json's slide_call
+    "The slide call of a model from its out-of-fold P: the null of the first look and of the second (8 views), and lesions of each size"
+    c = info.get('calibration') or {}
+    pt = calibrate(oof.p_tta.values, c['temperature_tta']) if c.get('temperature_tta') else oof.p_tta.values
+    neg, pos = oof.label.values == 0, oof.label.values == 1
+    return dict(version=2, score="1 - slide_p: the chance that a tumour-free slide of this much tissue shows a square (0.19 or 0.28 mm) as tumour-like",
+                stride=PATCH_SZ, default=DEFAULT_SLIDE_PRESET, null_windows=NULL_WINDOWS,
+                null=dict(first=fit_slide_null(oof.p.values[neg], n=n, seed=seed), tta=fit_slide_null(pt[neg], n=n, seed=seed)),
+                null_model=f"tumour-free slides simulated from {neg.sum():,} label-0 out-of-fold P, with look-alike clusters",
+                lesions=lesion_samples(pt[neg], pt[pos], seed=seed + 1))

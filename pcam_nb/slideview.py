@@ -16,7 +16,7 @@ from .core import *
 from .modelfile import PCamModel
 from .predict import view_probs, model_p, gradcam, heatmap, show_gradcam, show_heatmap
 from .slide import (PCAM_MPP, MIN_TISSUE, square_offset, windows_mm2, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid,
-                           tumour_regions, run_key, read_tiles)
+                           tumour_regions, run_key, read_tiles, weighed_tiles)
 
 # %% auto #0
 __all__ = ['slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at', 'place_png',
@@ -101,7 +101,9 @@ def slide_regions(
     threshold:float,    # P at or above it is tumour
 )->list:                # dicts: name, max_p, windows, area_mm2, row, col (its highest window), score, diameter_mm, size_class (`slide.tumour_regions`)
     "The tumour regions at a threshold, each with the window where P is highest, its best square and its size"
-    gj = tumour_regions(res['tiles'], threshold, res['stride'], res['k'])
+    f = Path(res['out'])/'second_look.csv'; t = res['tiles']
+    look = pd.read_csv(f) if f.is_file() else None
+    gj = tumour_regions(weighed_tiles(t[t.status == 'ok'], res['stride'], look), threshold, res['stride'], res['k'])   # the P pcam_slide's regions are made of
     keys = ('name', 'max_p', 'windows', 'area_mm2', 'row', 'col', 'score', 'diameter_mm', 'size_class')
     return [{k: f['properties'][k] for k in keys} for f in gj['features']]
 
@@ -284,8 +286,9 @@ def open_slide(self:SlideView,
 # %% ../nbs/03d_slideview.ipynb #65d7f1bc
 def _call_html(sm:dict)->str:
     "The slide call as the view says it: score, call, threshold and what it costs, lesions by size"
-    exp = (f"; expected sensitivity {sm['expected_sensitivity']:.2f}, specificity {sm['expected_specificity']:.2f} (measured on mosaics, not real slides)"
-           if sm.get('expected_sensitivity') is not None else '')
+    sens = sm.get('expected_sensitivity_by_mm')
+    exp = ('; expected sensitivity by lesion size ' + ', '.join(f"{float(m):g} mm {v:.2f}" for m, v in sens.items())
+           + f" on {sm['tissue_mm2']:g} mm2 of tissue (simulated from patches, not real slides)") if sens else ''
     les = ', '.join(f"{html.escape(l['name'])}: {l['size_class']}, {l['diameter_mm']:.2f} mm" for l in sm['lesions']) or 'none'
     return (f"Slide score {sm['score']:.4f}: call <b class='pcam-call'>{sm['call']}</b> at the slide threshold {sm['slide_threshold']:.4f} "
             f"({html.escape(sm['slide_threshold_from'])}{exp}). Lesions: {les}.")
