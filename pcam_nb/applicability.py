@@ -11,7 +11,8 @@ from .stain import hed_density, hed_rgb
 
 # %% auto #0
 __all__ = ['COLOUR_SIGNALS', 'REASONS', 'QUANTILES', 'ARTEFACTS', 'INK_SHARE', 'DARK_SHARE', 'MIN_TISSUE_PX', 'APPLICABILITY',
-           'image_signals', 'enlarge', 'unsuitable', 'fit_applicability', 'applicability', 'flag_rates']
+           'NUCLEUS_OD', 'LYMPHOID_NUCLEI', 'LYMPHOID_PCAM', 'image_signals', 'enlarge', 'unsuitable',
+           'fit_applicability', 'applicability', 'flag_rates', 'small_nuclei']
 
 # %% ../nbs/01e_applicability.ipynb #0016b20a
 _OD = (-np.log((np.arange(256, dtype=np.float32) + 1)/256)).astype(np.float32)   # optical density of each 8-bit intensity
@@ -141,3 +142,22 @@ def flag_rates(
         f = pd.Series(applicability(v, fit))
         rows[k] = dict(n=len(v), flagged=float((f != '').mean())) | {r: float((f == t).mean()) for r, t in REASONS.items()}
     return pd.DataFrame(rows).T.astype({'n': int})
+
+# %% ../nbs/01e_applicability.ipynb #a3e2cd7f
+NUCLEUS_OD = 0.45       # haematoxylin optical density above which a pixel is nucleus
+LYMPHOID_NUCLEI = 30    # a window with at least this many small nuclei looks lymphoid
+LYMPHOID_PCAM = 0.378   # the share of PCam's 4,000 real patches that look lymphoid (the `sample` cell below measures it)
+
+def small_nuclei(
+    x:np.ndarray,   # Nx96x96x3 uint8 images at 10x
+)->np.ndarray:      # per image, the count of small dark nuclei (8-80 pixels)
+    "How many lymphocyte-sized nuclei each image shows"
+    from scipy import ndimage
+    x = np.asarray(x)
+    if not len(x): return np.zeros(0, int)
+    H = hed_density(x)[..., 0] > NUCLEUS_OD
+    st = np.zeros((3, 3, 3), bool); st[1] = [[0, 1, 0], [1, 1, 1], [0, 1, 0]]   # 4-connected within an image, never across images
+    lab, n = ndimage.label(H, structure=st)
+    if not n: return np.zeros(len(x), int)
+    a = np.bincount(lab.ravel())[1:]; img = np.array([s[0].start for s in ndimage.find_objects(lab)])
+    return np.bincount(img[(a >= 8) & (a <= 80)], minlength=len(x))

@@ -13,20 +13,21 @@ from fastcore.basics import patch
 from .core import *
 from .cli import run_cli
 from .metrics import calibrate, logit
-from .applicability import applicability, REASONS, ARTEFACTS
+from .applicability import applicability, small_nuclei, REASONS, ARTEFACTS, LYMPHOID_NUCLEI, LYMPHOID_PCAM
 from .modelfile import load_model, PCamModel
 from .predict import read_ahead, view_probs, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES',
+__all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'INKS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES',
            'NULL_WINDOWS', 'LESION_MM', 'LOOKALIKE', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET', 'MOSAIC_SIZE',
-           'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'REGION_COLUMNS',
-           'CANNOT_FIND', 'SLIDES_COLUMNS', 'patch_slide', 'write_slide', 'SlideError', 'Slide', 'thumbnail',
-           'tissue_mask', 'window_grid', 'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class',
-           'square_offset', 'windows_mm2', 'p_grid', 'square_scores', 'tumour_regions', 'mosaic_layout',
-           'mosaic_scores', 'null_grid', 'lesion_grid', 'best_squares', 'fit_slide_null', 'slide_p', 'square_threshold',
-           'lesion_samples', 'expected_sensitivity', 'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid',
-           'weighed_tiles', 'look_again', 'second_look', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
+           'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'TISSUE_SAMPLE',
+           'LYMPHOID_NONE', 'LYMPHOID_WARN', 'REGION_COLUMNS', 'CANNOT_FIND', 'SLIDES_COLUMNS', 'patch_slide',
+           'write_slide', 'add_artefacts', 'SlideError', 'Slide', 'thumbnail', 'tissue_mask', 'window_grid',
+           'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class', 'square_offset', 'windows_mm2', 'p_grid',
+           'square_scores', 'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'null_grid', 'lesion_grid',
+           'best_squares', 'fit_slide_null', 'slide_p', 'square_threshold', 'lesion_samples', 'expected_sensitivity',
+           'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid', 'weighed_tiles', 'look_again',
+           'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
            'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
@@ -81,6 +82,53 @@ def write_slide(
             else:
                 tif.write(a, **(dict(resolution=(1e4/(mpp*d), 1e4/(mpp*d)), resolutionunit='CENTIMETER') if mpp else {}), **kw)
     return path
+
+# %% ../nbs/03c_slide.ipynb #53a9b557
+INKS = {'blue': (0.25, 0.5, 0.9), 'green': (0.3, 0.8, 0.45), 'black': (0.12, 0.12, 0.13)}   # marking inks' transmittance, R G B
+
+def _band(H, W, rng, width, wiggle=0.15)->np.ndarray:
+    "A wavy band across an HxW image (bool): a pen stroke's or a fold's path"
+    horiz = rng.random() < 0.5; L, S = (W, H) if horiz else (H, W)
+    t = np.arange(L); c = rng.uniform(0.2, 0.8)*S + wiggle*S*np.sin(2*np.pi*t/L*rng.uniform(0.5, 2) + rng.uniform(0, 6))
+    w = width*(1 + 0.3*np.sin(2*np.pi*t/L*rng.uniform(1, 4)))
+    m = np.abs(np.arange(S)[:, None] - c[None]) < w[None]/2
+    return m if horiz else m.T
+
+def add_artefacts(
+    img:np.ndarray,             # HxWx3 uint8 at 10x (PCam's scale)
+    kinds:tuple=('blue', 'green', 'fold', 'blur', 'bubbles', 'dust'),   # what to add: an ink's name (`INKS`), 'fold', 'blur', 'bubbles', 'dust'
+    seed:int=0,                 # where they fall
+)->np.ndarray:                  # a copy with the artefacts
+    "A slide's usual artefacts painted onto a 10x image: pen strokes, a tissue fold, an out-of-focus band, air bubbles, dust"
+    from scipy import ndimage
+    from PIL import ImageFilter
+    rng, out = np.random.default_rng(seed), img.copy(); H, W = img.shape[:2]
+    for k in kinds:
+        if k in INKS:   # a stroke 25-70 px wide (24-68 um), denser in its middle
+            d = ndimage.gaussian_filter(_band(H, W, rng, rng.uniform(25, 70)).astype(np.float32), 2)*rng.uniform(0.7, 1.2)
+            for c in range(3): out[..., c] = (out[..., c]*np.power(INKS[k][c], d)).round().astype(np.uint8)
+        elif k == 'fold':   # the tissue lies over itself: two layers' absorbance
+            m = _band(H, W, rng, rng.uniform(60, 160), wiggle=0.05); sh = np.roll(out, (int(rng.integers(30, 90)), int(rng.integers(30, 90))), (0, 1))
+            out[m] = (out[m].astype(np.float32)*sh[m]/255).round().astype(np.uint8)
+        elif k == 'blur':   # a band 250-500 px wide out of focus
+            m = ndimage.gaussian_filter(_band(H, W, rng, rng.uniform(250, 500), wiggle=0.05).astype(np.float32), 8)[..., None]
+            b = np.asarray(Image.fromarray(out).filter(ImageFilter.GaussianBlur(rng.uniform(2, 4))))
+            out = (out*(1 - m) + b*m).round().astype(np.uint8)
+        elif k == 'bubbles':   # paler inside, a dark rim
+            yy, xx = np.ogrid[:H, :W]
+            for _ in range(rng.integers(2, 5)):
+                r, cy, cx = rng.uniform(40, 160), rng.uniform(0, H), rng.uniform(0, W); d = np.sqrt((yy - cy)**2 + (xx - cx)**2)
+                f = np.where(d < r, 0.6, 1.0)*(1 - 0.75*np.exp(-((d - r)/rng.uniform(2, 4))**2))
+                out = (out*f[..., None] + np.where(d < r, 0.4*255, 0)[..., None]).round().clip(0, 255).astype(np.uint8)
+        elif k == 'dust':   # dark specks 2-8 px across
+            m = np.zeros((H, W), np.float32)
+            for y, x, s in zip(rng.integers(0, H, 80*H*W//10**6 + 20), rng.integers(0, W, 80*H*W//10**6 + 20), rng.uniform(2, 8, 80*H*W//10**6 + 20)):
+                y0, x0, y1, x1 = max(0, int(y - s)), max(0, int(x - s)), min(H, int(y + s) + 1), min(W, int(x + s) + 1)
+                yy, xx = np.ogrid[y0:y1, x0:x1]
+                m[y0:y1, x0:x1] = np.maximum(m[y0:y1, x0:x1], ((yy - y)**2 + (xx - x)**2 < s*s)*rng.uniform(0.6, 0.95))
+            out = (out*(1 - m[..., None])).round().astype(np.uint8)
+        else: raise InputError(f"add_artefacts: unknown kind {k!r}: give an ink ({', '.join(INKS)}), 'fold', 'blur', 'bubbles' or 'dust'")
+    return out
 
 # %% ../nbs/03c_slide.ipynb #6e2020f5
 class SlideError(InputError):
@@ -149,7 +197,7 @@ def read(self:Slide,
     "An RGB region of `level`"
     if self.backend == 'tiffslide': a = self.h.read_region((x, y), level, (w, h), as_array=True, padding=True)
     else: a = np.asarray(self.h.read_region((x, y), level, (w, h)))
-    if a.shape[-1] == 4:   # RGBA: blend onto white (OpenSlide leaves outside and empty areas transparent)
+    if a.shape[-1] == 4 and not (a[..., 3] == 255).all():   # RGBA: blend onto white (OpenSlide leaves outside and empty areas transparent)
         al = a[..., 3:4].astype(np.float32)/255
         a = (a[..., :3]*al + 255*(1 - al)).round().astype(np.uint8)
     return np.ascontiguousarray(a[..., :3])
@@ -170,7 +218,7 @@ def level_for(self:Slide,
 def thumbnail(
     s:Slide,                 # the slide
     down:float,              # level-0 pixels per thumbnail pixel
-    budget:int=64_000_000,   # bytes of the source level read at a time (memory stays bounded)
+    budget:int=16_000_000,   # bytes of the source level read at a time (memory stays bounded)
 )->np.ndarray:               # HxWx3 uint8 at level-0 size / `down`
     "The slide at 1/`down` of its level-0 size, from the coarsest level fine enough, read in strips"
     W0, H0 = s.dims[0]
@@ -536,7 +584,7 @@ def expected_sensitivity(
     return {mm: round(float(np.mean([slide_p(dict(zip(SQUARE_SIDES, l)), windows, null) <= 1 - specificity for l in v])), 3) for mm, v in samples.items()}
 
 # %% ../nbs/03c_slide.ipynb #4e1a5efb
-SLIDE_PRESETS = {'screening': 0.95, 'balanced': 0.99, 'confirmatory': 0.999}   # the call's specificity on a tumour-free slide of any size, under the null (the score's threshold)
+SLIDE_PRESETS = {'screening': 0.95, 'balanced': 0.99, 'confirmatory': 0.995}   # the call's specificity on a tumour-free slide of any size, under the null (the score's threshold)
 DEFAULT_SLIDE_PRESET = 'confirmatory'   # the call's default: a false "tumour" on a whole slide is what users noticed first (issue 31)
 MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # small mosaics (about 360 tissue windows), as issue 31's example slide
 
@@ -618,16 +666,18 @@ def scoring_grid(
     stride:int,                    # the grid's step at PCam's scale
     look:pd.DataFrame|None=None,   # the second look: row, col, p (8 views)
 )->np.ndarray:                     # P on the grid as the call weighs it
-    "The windows' P as the slide call weighs them: the second look's where it has one; flagged windows, and the neighbours of artefacts, at `P_FLOOR`"
+    "The windows' P as the slide call weighs them: the second look's where it has one; flagged windows, and the neighbours of artefact strokes and bands, at `P_FLOOR`"
     from scipy import ndimage
     P = p_grid(tiles)
     if not P.size: return P
     if look is not None and len(look): P[look.row.values.astype(int), look.col.values.astype(int)] = look.p.values
     if 'flag' in tiles:
         g = tiles.dropna(subset=['p']); r, c = g.row.values.astype(int), g.col.values.astype(int)
-        F, A = np.zeros(P.shape, bool), np.zeros(P.shape, bool)
-        F[r, c] = g.flag.values != ''; A[r, c] = g.flag.isin(SPREAD).values
-        band = A & (ndimage.convolve(A.astype(int), np.ones((3, 3), int), mode='constant') >= 2)   # an artefact window with another beside it
+        F, band = np.zeros(P.shape, bool), np.zeros(P.shape, bool)
+        F[r, c] = g.flag.values != ''
+        for why in SPREAD:   # a stroke, a band, a dusty patch: an artefact window with two more of the same kind around it
+            A = np.zeros(P.shape, bool); A[r, c] = g.flag.values == why
+            band |= A & (ndimage.convolve(A.astype(int), np.ones((3, 3), int), mode='constant') >= 3)
         n = max(1, round(PATCH_SZ/stride))
         zone = F | ndimage.binary_dilation(band, np.ones((2*n + 1, 2*n + 1), bool))
         P[zone & ~np.isnan(P)] = P_FLOOR
@@ -679,6 +729,31 @@ def second_look(
         p[list(errs)] = np.nan; ps.append(p)
     return pd.DataFrame(dict(row=wins.row.values.astype(int), col=wins.col.values.astype(int), p=np.concatenate(ps) if ps else np.zeros(0)))
 
+# %% ../nbs/03c_slide.ipynb #a87d196e
+TISSUE_SAMPLE = 1000   # windows read for the lymphoid share (spread evenly over the tissue)
+LYMPHOID_NONE = 0.03   # fewer than this share: no lymphoid tissue at all (another organ, or a far coarser image than its file says): not assessable
+LYMPHOID_WARN = 0.12   # a slide with fewer lymphoid-looking windows than this share is said not to look like a lymph node (PCam's patches: `LYMPHOID_PCAM`)
+
+def tissue_check(
+    s:Slide,              # the slide
+    tiles:pd.DataFrame,   # its scored windows (tiles.csv)
+    level:int,            # the level read (`Slide.level_for`)
+    factor:float,         # resampling left to do
+    n:int=TISSUE_SAMPLE,  # windows to read at most
+)->dict:                  # lymphoid_share (None: too little tissue to say), windows_checked, warning (None or why)
+    "Whether a slide's tissue looks like a lymph node's: the share of its windows that look lymphoid"
+    ok = tiles[(tiles.status == 'ok') & (tiles.tissue >= 0.5) & (tiles.flag.fillna('') == '')] if len(tiles) else tiles
+    pick = ok.iloc[np.unique(np.linspace(0, len(ok) - 1, min(n, len(ok))).round().astype(int))] if len(ok) else ok
+    if len(pick) < 20: return dict(lymphoid_share=None, windows_checked=len(pick), warning=None)
+    lym = []
+    for j in range(0, len(pick), 100):   # 100 windows at a time: the stain separation is float64
+        x, errs = read_windows(s, pick.iloc[j:j + 100], level, factor)
+        lym += [v for i, v in enumerate(small_nuclei(x) >= LYMPHOID_NUCLEI) if i not in errs]
+    share = float(np.mean(lym))
+    why = (f"only {share:.0%} of the tissue windows look lymphoid (many small dark nuclei; {LYMPHOID_PCAM:.0%} of PCam's lymph-node patches do): "
+           "this may not be a lymph node (the model learnt from lymph nodes only), or the image is coarser than the scale its file states") if share < LYMPHOID_WARN else None
+    return dict(lymphoid_share=round(share, 4), windows_checked=len(pick), warning=why)
+
 # %% ../nbs/03c_slide.ipynb #af572ab4
 def score_slide(
     model:PCamModel,         # a loaded model (`load_model`)
@@ -728,12 +803,13 @@ def score_slide(
     tiles = read_tiles(f)
     thr_p = info['threshold'] if threshold is None else float(threshold)
     st = resolve_slide_threshold(info, slide_threshold)
-    t1 = time.time(); look = None if tta else second_look(model, s, tiles, stride, level, factor, st['null']['first'], precision, bs)
+    t1 = time.time(); look = None if tta else second_look(model, s, tiles, stride, level, factor, st['null']['first'], precision, bs); t2 = time.time()
     if look is not None:
         with atomic_path(out/'second_look.csv', overwrite=True) as p: look.to_csv(p, index=False, float_format='%.6g')
+    check = tissue_check(s, tiles, level, factor) | dict(seconds=round(time.time() - t2, 2))
     write_outputs(s, out, tiles, grid, thumb, mask, md, dict(stride=stride, tta=tta, threshold=thr_p, slide_threshold=st, min_tissue=min_tissue,
-                                                             saturation=thr, level=level, level_mpp=lmpp, factor=factor, look=look,
-                                                             look_seconds=time.time() - t1, seconds=time.time() - t0, scored_now=len(todo)))
+                                                             saturation=thr, level=level, level_mpp=lmpp, factor=factor, look=look, check=check,
+                                                             look_seconds=t2 - t1, seconds=time.time() - t0, scored_now=len(todo)))
     return tiles
 
 # %% ../nbs/03c_slide.ipynb #8ff6afbd
@@ -766,7 +842,10 @@ def slide_heatmap(
     show = np.ma.masked_invalid(P) if threshold is None else np.ma.masked_where(~(np.nan_to_num(P, nan=-1) >= threshold), P)
     im = ax.imshow(show, cmap='magma', vmin=0, vmax=1, alpha=0.6, interpolation='nearest',
                    extent=(off, off + C*cell, off + R*cell, off))
-    ax.contour(np.arange(W) + 0.5, np.arange(H) + 0.5, mask, levels=[0.5], colors=['#00a0ff'], linewidths=0.6)   # the tissue's outline
+    from scipy import ndimage
+    sec = ndimage.binary_fill_holes(ndimage.binary_closing(mask, np.ones((5, 5), bool), iterations=2))   # the sections' outline, not every hole in them
+    lab, n = ndimage.label(sec); big = np.bincount(lab.ravel())[1:] >= 0.002*mask.size   # pieces of at least 0.2 % of the picture
+    ax.contour(np.arange(W) + 0.5, np.arange(H) + 0.5, np.isin(lab, np.flatnonzero(big) + 1), levels=[0.5], colors=['#00a0ff'], linewidths=0.8)
     for f in (regions or {}).get('features', []):
         g = f['geometry']; polys = [g['coordinates']] if g['type'] == 'Polygon' else g['coordinates']
         for r in (r for p in polys for r in p): ax.plot(*(np.array(r)/down).T, c='lime', lw=1.5)
@@ -840,10 +919,13 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 expected_specificity=st['threshold'], expected_sensitivity_by_mm=sens,
                 expected_sensitivity=None if sens is None else sens['0.3'],
                 smallest_lesion_found_mm=None if sens is None else next((float(m) for m, v in sens.items() if v >= 0.9), None),
-                cannot_find=CANNOT_FIND,
+                cannot_find=CANNOT_FIND, lymphoid_share=run.get('check', {}).get('lymphoid_share'), tissue_warning=run.get('check', {}).get('warning'),
+                tissue_check_seconds=run.get('check', {}).get('seconds'),
                 lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
                 candidate_regions=len(cand), unscored_edge_um=unscored_edge(s, stride))
     summ |= _assessable(ok)
+    if not summ['not_assessable'] and (summ['lymphoid_share'] is not None and summ['lymphoid_share'] < LYMPHOID_NONE):
+        summ['not_assessable'] = f"no lymphoid tissue: {summ['tissue_warning']}"
     if summ['not_assessable']: summ['call'] = 'not assessable'
     if 'refer' in ok: summ['windows_referred'] = int((ok.refer == True).sum())   # with TTA: windows above the model's referral cut
     with atomic_path(out/'summary.json', overwrite=True) as p: p.write_text(json.dumps(summ, indent=1))
@@ -913,7 +995,7 @@ def call_line(
     sens = sm.get('expected_sensitivity_by_mm')
     found = ('; expected sensitivity by lesion size: ' + ', '.join(f"{float(m):g} mm {v:.2f}" for m, v in sens.items())) if sens else ''
     return (f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} ({sm['slide_threshold_from']}: {sm['tissue_mm2']:g} mm2 of tissue){found}. "
-            f"It cannot find {sm['cannot_find']}")
+            f"It cannot find {sm['cannot_find']}" + (f"\nWARNING: {sm['tissue_warning']}" if sm.get('tissue_warning') else ''))
 
 # %% ../nbs/03c_slide.ipynb #71fa015c
 def _slide_cmd(
@@ -963,7 +1045,6 @@ def _slide_cmd(
               f"{max(sm['flags'], key=sm['flags'].get)}): "
               "check the slide's scale (--mpp) and stain; P means little there", file=sys.stderr)
     if sm['not_assessable']: print(f"pcam_slide: not assessable: {sm['not_assessable']}")
-    if sm.get('mpp_warning'): print(f"pcam_slide: {sm['mpp_warning']}", file=sys.stderr)
     print(call_line(sm))
     for l in sm['lesions']: print(f"  {l['name']}: {l['size_class']}, {l['diameter_mm']:.2f} mm across, best square P {l['score']:.4f}, largest P "
                                   f"{l['max_p']:.4f}, at x {l['x']:.0f}, y {l['y']:.0f}")

@@ -19,8 +19,8 @@ from .slide import (PCAM_MPP, MIN_TISSUE, square_offset, windows_mm2, SLIDE_EXTS
                            tumour_regions, run_key, read_tiles, weighed_tiles)
 
 # %% auto #0
-__all__ = ['slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at', 'place_png',
-           'SlideView', 'slide_summary_html']
+__all__ = ['MAX_OUTLINED', 'slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at',
+           'place_png', 'SlideView', 'slide_summary_html']
 
 # %% ../nbs/03d_slideview.ipynb #ecf2b29d
 def slide_folder(
@@ -59,13 +59,15 @@ def slide_result(
                 thumb=np.asarray(Image.open(d/'thumbnail.jpg').convert('RGB')), k=PCAM_MPP/s.mpp, cached=cached)
 
 # %% ../nbs/03d_slideview.ipynb #a9ff7e31
+MAX_OUTLINED = 300   # windows at the threshold outlined in the slide view at most (more: only coloured)
+
 def slide_overlay(
     res:dict,           # `slide_result`
     threshold:float,    # outline the windows at or above it
     alpha:float=0.5,    # opacity of the heat
     width:int=800,      # the picture's width at most, in pixels
 )->tuple:               # (PNG bytes, D: level-0 pixels per picture pixel)
-    "The slide's thumbnail under P(tumour), tumour windows outlined in green: a plain picture whose pixels map to the slide"
+    "The slide's thumbnail under P(tumour) (faint below the threshold), the windows at it outlined on a small slide, the call's lesions ringed: a plain picture whose pixels map to the slide"
     thumb, stride, k = res['thumb'], res['stride'], res['k']
     W0 = res['summary']['level0_size'][0]
     th, tw = thumb.shape[:2]
@@ -76,11 +78,16 @@ def slide_overlay(
     rows = np.floor(((np.arange(Hp) + .5)*D/k - off)/stride).astype(int)
     okr, okc = (rows >= 0) & (rows < P.shape[0]), (cols >= 0) & (cols < P.shape[1])
     big = np.full((Hp, Wp), np.nan, np.float32); big[np.ix_(okr, okc)] = P[np.ix_(rows[okr], cols[okc])]
-    has = ~np.isnan(big)
-    pic[has] = (1 - alpha)*pic[has] + alpha*255*matplotlib.colormaps['magma'](big[has])[:, :3]
-    pos = np.pad(np.nan_to_num(big, nan=-1) >= threshold, 1)
-    edge = pos[1:-1, 1:-1] & ~(pos[:-2, 1:-1] & pos[2:, 1:-1] & pos[1:-1, :-2] & pos[1:-1, 2:])
-    pic[edge] = (0, 230, 0)
+    has = ~np.isnan(big); hot = np.nan_to_num(big, nan=-1) >= threshold
+    a = np.where(hot, alpha, alpha/4)[has][:, None]   # windows below the threshold faint: the tissue shows through
+    pic[has] = (1 - a)*pic[has] + a*255*matplotlib.colormaps['magma'](big[has])[:, :3]
+    if (P >= threshold).sum() <= MAX_OUTLINED:   # outlines help on a small slide; on a section they bury the picture
+        pos = np.pad(hot, 1)
+        pic[pos[1:-1, 1:-1] & ~(pos[:-2, 1:-1] & pos[2:, 1:-1] & pos[1:-1, :-2] & pos[1:-1, 2:])] = (0, 230, 0)
+    yy, xx = np.ogrid[:Hp, :Wp]
+    for l in res['summary'].get('lesions', []):   # each lesion of the call ringed, big enough to see on a whole section
+        cx, cy = l['x']/D, l['y']/D; r = max(l['diameter_mm']*1000/PCAM_MPP*k/D/2 + 4, 0.02*Wp)
+        pic[np.abs(np.sqrt((yy - cy)**2 + (xx - cx)**2) - r) <= 1.5] = (0, 255, 0)
     b = io.BytesIO(); Image.fromarray(pic.round().astype(np.uint8)).save(b, format='PNG')
     return b.getvalue(), D
 
@@ -291,7 +298,8 @@ def _call_html(sm:dict)->str:
            + f" on {sm['tissue_mm2']:g} mm2 of tissue (simulated from patches, not real slides)") if sens else ''
     les = ', '.join(f"{html.escape(l['name'])}: {l['size_class']}, {l['diameter_mm']:.2f} mm" for l in sm['lesions']) or 'none'
     return (f"Slide score {sm['score']:.4f}: call <b class='pcam-call'>{sm['call']}</b> at the slide threshold {sm['slide_threshold']:.4f} "
-            f"({html.escape(sm['slide_threshold_from'])}{exp}). Lesions: {les}.")
+            f"({html.escape(sm['slide_threshold_from'])}{exp}). Lesions: {les}."
+            + (f" <b class='pcam-warn'>Warning: {html.escape(sm['tissue_warning'])}</b>" if sm.get('tissue_warning') else ''))
 
 # %% ../nbs/03d_slideview.ipynb #b1c5cec5
 def slide_summary_html(
