@@ -994,6 +994,9 @@ def call_line(
     "The slide call as `pcam_slide` prints it: its score, its threshold and what that holds for a slide of this much tissue"
     sens = sm.get('expected_sensitivity_by_mm')
     found = ('; expected sensitivity by lesion size: ' + ', '.join(f"{float(m):g} mm {v:.2f}" for m, v in sens.items())) if sens else ''
+    small = sm.get('smallest_lesion_found_mm')
+    found += (f"; it finds lesions of {small:g} mm and larger at least 9 times in 10 on a slide this size" if small else
+              ("; no lesion size is found 9 times in 10 on a slide this size" if sens else ''))
     return (f"pcam_slide: score {sm['score']:.4f}: call {sm['call']} ({sm['slide_threshold_from']}: {sm['tissue_mm2']:g} mm2 of tissue){found}. "
             f"It cannot find {sm['cannot_find']}" + (f"\nWARNING: {sm['tissue_warning']}" if sm.get('tissue_warning') else ''))
 
