@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # pcam_nb's test suite, the README's test commands:
 #   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook (about 10 minutes on 2 cores)
-#   bash tools/test.sh full       # CI's run: the same with the long cells (#| long), then the walkthrough in a Jupyter kernel,
+#   bash tools/test.sh full       # CI's run: the same with the long cells (#| long), then the walkthrough in a Jupyter kernel (with the real sample and without),
 #                                 # JupyterLab, the light install, and pcam_app and the docs site in headless Chromium
 #   bash tools/test.sh slow       # also the long real-data benchmarks (#| slow); `full slow` for both
 # Other arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
@@ -62,6 +62,10 @@ if [ $full = 1 ]; then
 # the walkthrough once more, through the environment's Jupyter kernel as a student's Jupyter runs it (nbclient)
 echo "== tools/kernel_test.py: the walkthrough in a python3 kernel" >&2
 python tools/kernel_test.py --flags "$flags" || status=1
+if [ -n "${PCAM_SAMPLE:-}" ]; then   # and as a newcomer without the Kaggle data runs it (synthetic patches): its lessons must hold both ways
+  echo "== tools/kernel_test.py: the walkthrough without PCAM_SAMPLE (synthetic patches)" >&2
+  env -u PCAM_SAMPLE python tools/kernel_test.py --flags "${flags//sample/}" || status=1
+fi
 echo "== tools/lab_test.py: JupyterLab as README's tools/lab.sh starts it" >&2
 python tools/lab_test.py || status=1
 # the browser tests (headless Chromium: Debian's /usr/bin/chromium, or $PCAM_CHROMIUM, e.g. GitHub's Chrome): always in CI (.ci/run installs chromium)
