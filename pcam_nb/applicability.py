@@ -125,7 +125,8 @@ def applicability(
     "Whether the model applies to each image, and why not"
     fit, s = fit or APPLICABILITY, image_signals(x)
     d, tis = _colour_distance(s, fit), s.tissue.values >= MIN_TISSUE_PX
-    checks = dict(glass=s['std'].values < fit['std'], ink=tis & (s.ink.values > INK_SHARE), debris=s.dark.values > DARK_SHARE, brown=tis & (s.brown.values > fit['brown']), colour=tis & (d > fit['colour']),
+    checks = dict(glass=s['std'].values < fit['std'], ink=tis & (s.ink.values > INK_SHARE), debris=s.dark.values > DARK_SHARE,
+                  brown=tis & (s.brown.values > fit['brown']), colour=tis & (d > fit['colour']),
                   blur=s.sharp.values < fit['sharp'])
     out = np.full(len(s), '', dtype=object)
     for k in reversed(REASONS): out[checks[k]] = REASONS[k]   # the first reason that holds wins

@@ -27,7 +27,7 @@ __all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'INKS', 'LESION_PX', 'MERGE_P
            'square_scores', 'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'null_grid', 'lesion_grid',
            'best_squares', 'fit_slide_null', 'slide_p', 'square_threshold', 'lesion_samples', 'expected_sensitivity',
            'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid', 'weighed_tiles', 'look_again',
-           'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
+           'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'not_slides',
            'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
@@ -407,7 +407,8 @@ def _region(m, P, S, stride, k, i, score_of)->dict:
     pieces = [_rings(lab == j) for j in range(1, n + 1)]   # each piece's outer ring and holes
     c = np.concatenate([np.array(r[0], float) for r in pieces])*stride
     d = float(np.sqrt(((c[:, None] - c[None])**2).sum(-1)).max())*u   # the largest diameter: the farthest two corners
-    pr = dict(max_p=float(ps.max()), mean_p=float(ps.mean()), score=float(score_of([float(s[m].max()) for s in S])), windows=int(m.sum()), area_mm2=float(windows_mm2(m.sum(), stride)),
+    pr = dict(max_p=float(ps.max()), mean_p=float(ps.mean()), score=float(score_of([float(s[m].max()) for s in S])), windows=int(m.sum()),
+              area_mm2=float(windows_mm2(m.sum(), stride)),
               diameter_mm=round(d, 4), size_class=size_class(d), row=int(rr[j]), col=int(cc[j]),
               x=round((cc[j]*stride + PATCH_SZ/2)*k, 1), y=round((rr[j]*stride + PATCH_SZ/2)*k, 1))   # the peak window's centre, level-0 pixels
     geo = [[[[round((off + x*stride)*k, 1), round((off + y*stride)*k, 1)] for x, y in r + r[:1]] for r in rings] for rings in pieces]
@@ -584,7 +585,8 @@ def expected_sensitivity(
     return {mm: round(float(np.mean([slide_p(dict(zip(SQUARE_SIDES, l)), windows, null) <= 1 - specificity for l in v])), 3) for mm, v in samples.items()}
 
 # %% ../nbs/03c_slide.ipynb #4e1a5efb
-SLIDE_PRESETS = {'screening': 0.95, 'balanced': 0.99, 'confirmatory': 0.995}   # the call's specificity on a tumour-free slide of any size, under the null (the score's threshold)
+# the call's specificity on a tumour-free slide of any size, under the null (the score's threshold)
+SLIDE_PRESETS = {'screening': 0.95, 'balanced': 0.99, 'confirmatory': 0.995}
 DEFAULT_SLIDE_PRESET = 'confirmatory'   # the call's default: a false "tumour" on a whole slide is what users noticed first (issue 31)
 MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # small mosaics (about 360 tissue windows), as issue 31's example slide
 
@@ -666,7 +668,7 @@ def scoring_grid(
     stride:int,                    # the grid's step at PCam's scale
     look:pd.DataFrame|None=None,   # the second look: row, col, p (8 views)
 )->np.ndarray:                     # P on the grid as the call weighs it
-    "The windows' P as the slide call weighs them: the second look's where it has one; flagged windows, and the neighbours of artefact strokes and bands, at `P_FLOOR`"
+    "The windows' P as the call weighs them: the second look's where it has one; flagged windows, and the neighbours of artefact strokes and bands, at P_FLOOR"
     from scipy import ndimage
     P = p_grid(tiles)
     if not P.size: return P
@@ -751,7 +753,8 @@ def tissue_check(
         lym += [v for i, v in enumerate(small_nuclei(x) >= LYMPHOID_NUCLEI) if i not in errs]
     share = float(np.mean(lym))
     why = (f"only {share:.0%} of the tissue windows look lymphoid (many small dark nuclei; {LYMPHOID_PCAM:.0%} of PCam's lymph-node patches do): "
-           "this may not be a lymph node (the model learnt from lymph nodes only), or the image is coarser than the scale its file states") if share < LYMPHOID_WARN else None
+           "this may not be a lymph node (the model learnt from lymph nodes only), or the image is coarser than the scale its file states")
+    why = why if share < LYMPHOID_WARN else None
     return dict(lymphoid_share=round(share, 4), windows_checked=len(pick), warning=why)
 
 # %% ../nbs/03c_slide.ipynb #af572ab4
@@ -770,7 +773,7 @@ def score_slide(
     show:bool=True,          # progress bar
     progress=None,           # optional `f(batches done, batches)`, called after each batch (the panel's progress bar)
 )->pd.DataFrame:             # every scored window (tiles.csv)
-    "Score every tissue window of a slide (tiles.csv, appended batch by batch: a killed run continues), look again at the candidates, then its score, call and lesions"
+    "Score every tissue window of a slide (tiles.csv, appended batch by batch: a killed run continues), look again at candidates, then the call and lesions"
     info = model.info
     t0 = time.time()
     resolve_slide_threshold(info, slide_threshold)   # a bad threshold stops the run before any work
@@ -885,6 +888,13 @@ def _call(tiles:pd.DataFrame, stride:int, run:dict)->tuple:
     null = st['null']['tta' if run['tta'] or (look is not None and len(look)) else 'first']
     return P, weq, null, slide_p(best_squares(P, stride), weq, null) if P.size else 1.0
 
+def _expected(st:dict, weq:float, null:dict)->dict:
+    "What the call holds on a slide of this much tissue: the squares it needs, its specificity, its sensitivity by lesion size, what it cannot find"
+    sens = expected_sensitivity(st['lesions'], weq, null, st['threshold']) if st.get('lesions') else None
+    return dict(square_thresholds={f"{k*PATCH_SZ*PCAM_MPP/1000:.2f} mm": round(square_threshold(st['threshold'], weq, null[str(k)]), 4) for k in SQUARE_SIDES},
+                expected_specificity=st['threshold'], expected_sensitivity_by_mm=sens, expected_sensitivity=None if sens is None else sens['0.3'],
+                smallest_lesion_found_mm=None if sens is None else next((float(m) for m, v in sens.items() if v >= 0.9), None), cannot_find=CANNOT_FIND)
+
 def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thumb, mask, down:float, run:dict)->dict:
     "A scored slide's pictures, regions and summary, each written atomically; summary.json last (it marks the run finished)"
     k, thr, stride, st = PCAM_MPP/s.mpp, run['threshold'], run['stride'], run['slide_threshold']
@@ -903,9 +913,7 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
     with atomic_path(out/'tumour.geojson', overwrite=True) as p: p.write_text(json.dumps(gj))
     reg = pd.DataFrame([{c: f['properties'][c] for c in REGION_COLUMNS[:-1]} | dict(lesion=f in les) for f in cand], columns=list(REGION_COLUMNS))
     with atomic_path(out/'regions.csv', overwrite=True) as p: reg.to_csv(p, index=False, float_format='%.6g')
-    n_pos = int((ok.p >= thr).sum())
-    sens = expected_sensitivity(st['lesions'], weq, null, st['threshold']) if st.get('lesions') else None
-    look = run.get('look')
+    n_pos, look = int((ok.p >= thr).sum()), run.get('look')
     summ = dict(slide=s.path.name, backend=s.backend, level0_size=list(s.dims[0]), level0_mpp=s.mpp, mpp_from=s.mpp_from, mpp_warning=s.mpp_warning,
                 level_read=run['level'], level_mpp=run['level_mpp'], resample_factor=run['factor'], stride=stride, tta=run['tta'],
                 thumbnail_down=down, windows_in_grid=len(grid), windows_scored=len(ok), windows_unreadable=int((tiles.status != 'ok').sum()),
@@ -914,12 +922,8 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
                 second_look=dict(windows=0 if look is None else len(look), seconds=round(run.get('look_seconds', 0.0), 2)),
                 max_p=float(ok.p.max()) if len(ok) else None, threshold=thr, tumour_windows=n_pos, tumour_area_mm2=round(windows_mm2(n_pos, stride), 4),
                 score=round(score, 6), slide_p=float(f"{sp:.4g}"), call='tumour' if score >= st['threshold'] else 'no tumour',
-                slide_threshold=st['threshold'], slide_preset=st['preset'], slide_threshold_from=st['source'],
-                square_thresholds={f"{k*PATCH_SZ*PCAM_MPP/1000:.2f} mm": round(square_threshold(st['threshold'], weq, null[str(k)]), 4) for k in SQUARE_SIDES},
-                expected_specificity=st['threshold'], expected_sensitivity_by_mm=sens,
-                expected_sensitivity=None if sens is None else sens['0.3'],
-                smallest_lesion_found_mm=None if sens is None else next((float(m) for m, v in sens.items() if v >= 0.9), None),
-                cannot_find=CANNOT_FIND, lymphoid_share=run.get('check', {}).get('lymphoid_share'), tissue_warning=run.get('check', {}).get('warning'),
+                slide_threshold=st['threshold'], slide_preset=st['preset'], slide_threshold_from=st['source'], **_expected(st, weq, null),
+                lymphoid_share=run.get('check', {}).get('lymphoid_share'), tissue_warning=run.get('check', {}).get('warning'),
                 tissue_check_seconds=run.get('check', {}).get('seconds'),
                 lesions=[{c: f['properties'][c] for c in ('name', 'size_class', 'diameter_mm', 'score', 'max_p', 'mean_p', 'area_mm2', 'x', 'y')} for f in les],
                 candidate_regions=len(cand), unscored_edge_um=unscored_edge(s, stride))
@@ -940,13 +944,22 @@ def slide_files(
     if not folder.is_dir(): raise MissingError(f"{folder}: no such folder of slides")
     return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SLIDE_EXTS and not p.name.startswith('.'))
 
+def not_slides(
+    folder:str|Path,   # a folder of slides
+)->dict:               # {name: why it is not scored} for every other entry (hidden ones left out)
+    "What `slide_files` leaves out of a folder, and why: said, never skipped in silence"
+    fs = set(slide_files(folder))
+    return {p.name + ('/' if p.is_dir() else ''): ('a folder (a DICOM or OME-Zarr slide? pcam_slide reads slide files only)' if p.is_dir()
+            else f"not a slide file (pcam_slide reads {', '.join(SLIDE_EXTS)})")
+            for p in sorted(Path(folder).iterdir()) if p not in fs and not p.name.startswith('.')}
+
 # %% ../nbs/03c_slide.ipynb #dc01920f
 def _rank()->tuple:
     "(rank, world size) of this process under torchrun / accelerate launch (their environment), else (0, 1)"
     return int(os.environ.get('RANK', 0)), max(1, int(os.environ.get('WORLD_SIZE', 1)))
 
 # %% ../nbs/03c_slide.ipynb #79c4d929
-SLIDES_COLUMNS = ('slide', 'call', 'score', 'lesions', 'largest', 'max_p', 'windows_scored', 'windows_unreadable', 'seconds')   # slides.csv: a line per slide
+SLIDES_COLUMNS = ('slide', 'call', 'score', 'lesions', 'largest', 'max_p', 'windows_scored', 'windows_unreadable', 'seconds', 'warning')   # slides.csv
 
 def _finished(d:Path)->bool:
     "A slide's run is finished: its summary.json is there, with the slide call (a summary of pcam_nb before the call: its outputs are rewritten)"
@@ -956,7 +969,8 @@ def _slide_row(sm:dict)->dict:
     "A slide's line in slides.csv: its call, score, lesions and largest lesion"
     big = max(sm.get('lesions', []), key=lambda l: l['diameter_mm'], default=None)
     return {c: sm.get(c) for c in SLIDES_COLUMNS} | dict(lesions=len(sm.get('lesions', [])), score=round(sm['score'], 4),
-            largest=f"{big['size_class']} {big['diameter_mm']:.2f} mm" if big else '', max_p=None if sm['max_p'] is None else round(sm['max_p'], 4))
+            largest=f"{big['size_class']} {big['diameter_mm']:.2f} mm" if big else '', max_p=None if sm['max_p'] is None else round(sm['max_p'], 4),
+            warning=sm.get('not_assessable') or sm.get('tissue_warning') or sm.get('mpp_warning') or '')
 
 # %% ../nbs/03c_slide.ipynb #3e95eac1
 def score_slides(
@@ -970,6 +984,7 @@ def score_slides(
     out, (rank, world) = Path(out), _rank()
     files = slide_files(folder)
     if not files: raise SlideError(f"{folder}: no slides in it (files ending {', '.join(SLIDE_EXTS)})")
+    for k, why in not_slides(folder).items(): pcam_log.warning(f"pcam_slide: {Path(folder)/k}: not scored: {why}")
     for f in files[rank::world]:
         d = out/f.stem
         if _finished(d): continue

@@ -67,7 +67,7 @@ def slide_overlay(
     alpha:float=0.5,    # opacity of the heat
     width:int=800,      # the picture's width at most, in pixels
 )->tuple:               # (PNG bytes, D: level-0 pixels per picture pixel)
-    "The slide's thumbnail under P(tumour) (faint below the threshold), the windows at it outlined on a small slide, the call's lesions ringed: a plain picture whose pixels map to the slide"
+    "The slide's thumbnail under P(tumour) (faint below the threshold), the windows at it outlined on a small slide, lesions ringed: pixels map to the slide"
     thumb, stride, k = res['thumb'], res['stride'], res['k']
     W0 = res['summary']['level0_size'][0]
     th, tw = thumb.shape[:2]
