@@ -25,10 +25,10 @@ __all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'INKS', 'LESION_PX', 'MERGE_P
            'write_slide', 'add_artefacts', 'SlideError', 'Slide', 'thumbnail', 'tissue_mask', 'window_grid',
            'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class', 'square_offset', 'windows_mm2', 'p_grid',
            'square_scores', 'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'null_grid', 'lesion_grid',
-           'best_squares', 'fit_slide_null', 'slide_p', 'square_threshold', 'lesion_samples', 'expected_sensitivity',
-           'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid', 'weighed_tiles', 'look_again',
-           'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files', 'not_slides',
-           'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
+           'best_squares', 'fit_slide_null', 'square_p', 'slide_p', 'square_threshold', 'lesion_samples',
+           'expected_sensitivity', 'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid', 'weighed_tiles',
+           'look_again', 'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
+           'not_slides', 'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -540,17 +540,21 @@ def fit_slide_null(
     return {str(k): dict(zip(('loc', 'scale'), (round(float(v), 5) for v in gumbel_r.fit(b[k])))) for k in SQUARE_SIDES}
 
 # %% ../nbs/03c_slide.ipynb #3b090728
+def square_p(
+    l,                # a best square's logit (a number or an array)
+    windows:float,    # the slide's tissue, in windows at stride 96
+    g:dict,           # that side's null: dict(loc, scale)
+):                    # the chance, 0-1, of the same shape as `l`
+    "How often a tumour-free slide of this much tissue shows a square of this side at least this high: a Gumbel maximum over windows/NULL_WINDOWS such slides"
+    return -np.expm1(-max(windows, 1)/NULL_WINDOWS*np.exp(-(np.asarray(l, np.float64) - g['loc'])/g['scale']))
+
 def slide_p(
     best:dict,        # {side: best square's logit} (`best_squares`)
     windows:float,    # the slide's tissue, in windows at stride 96 (scored windows x (stride/96)^2)
     null:dict,        # {side: dict(loc, scale)} (`fit_slide_null`)
 )->float:             # the chance that a tumour-free slide this size shows a square as tumour-like, 0-1
     "How often a tumour-free slide of this much tissue would show a square as tumour-like as this slide's best (Bonferroni over the sides)"
-    ps = []
-    for k, l in best.items():
-        g = null[str(k)]
-        ps.append(-np.expm1(-max(windows, 1)/NULL_WINDOWS*np.exp(-(l - g['loc'])/g['scale'])))   # a Gumbel maximum over windows/NULL_WINDOWS such slides
-    return float(min(1.0, len(ps)*min(ps)))
+    return float(min(1.0, len(best)*min(square_p(l, windows, null[str(k)]) for k, l in best.items())))
 
 def square_threshold(
     specificity:float,   # the call's target on tumour-free slides
@@ -703,9 +707,8 @@ def look_again(
     "The windows of the squares that might call the slide: their slide p below `SECOND_LOOK_P`"
     out = np.zeros(P.shape, bool)
     for k in SQUARE_SIDES:
-        g = null[str(k)]; S = logit(np.clip(square_scores(P, stride, k*PATCH_SZ), P_FLOOR, 1 - P_FLOOR))   # each window's best square of side k
-        p = len(SQUARE_SIDES)*-np.expm1(-max(windows, 1)/NULL_WINDOWS*np.exp(-(S - g['loc'])/g['scale']))
-        out |= p < SECOND_LOOK_P
+        S = logit(np.clip(square_scores(P, stride, k*PATCH_SZ), P_FLOOR, 1 - P_FLOOR))   # each window's best square of side k
+        out |= len(SQUARE_SIDES)*square_p(S, windows, null[str(k)]) < SECOND_LOOK_P
     return out & ~np.isnan(P)
 
 # %% ../nbs/03c_slide.ipynb #fd5a8649
