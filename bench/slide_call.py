@@ -18,7 +18,8 @@ import numpy as np, pandas as pd, torch
 from sklearn.metrics import roc_auc_score
 from pcam_nb.metrics import calibrate
 from pcam_nb.modelfile import shipped_model, load_model
-from pcam_nb.slide import (MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores, write_slide, score_slide, PATCH_SZ, PCAM_MPP)
+from pcam_nb.slideio import write_slide, PCAM_MPP
+from pcam_nb.slide import MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores, score_slide, PATCH_SZ
 sys.path.insert(0, str(Path(__file__).parent))
 from stain_shift import held_out_folds
 

@@ -25,8 +25,9 @@ import numpy as np, pandas as pd
 from sklearn.metrics import roc_auc_score
 from pcam_nb.core import PATCH_SZ
 from pcam_nb.modelfile import shipped_model, load_model
-from pcam_nb.slide import (PCAM_MPP, LOOKALIKE, NULL_WINDOWS, SQUARE_SIDES, add_artefacts, write_slide, score_slide, read_tiles, p_grid, square_scores,
-                           tumour_regions, slide_call_card, oof_p, Slide, tissue_check, slide_p, best_squares, scoring_grid)
+from pcam_nb.slideio import PCAM_MPP, write_slide, Slide
+from pcam_nb.slide import (LOOKALIKE, NULL_WINDOWS, SQUARE_SIDES, add_artefacts, score_slide, read_tiles, p_grid, square_scores,
+                           tumour_regions, slide_call_card, oof_p, tissue_check, slide_p, best_squares, scoring_grid)
 sys.path.insert(0, str(Path(__file__).parent))
 from stain_shift import held_out_folds
 

@@ -24,6 +24,7 @@ from .distributed import *
 from .train import *
 from .predict import *
 from .evaluate import *
+from .slideio import *
 from .slide import *
 from .slideview import *
 from .panel import *

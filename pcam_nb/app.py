@@ -10,7 +10,7 @@ from .core import *
 from .cli import run_cli
 from .modelfile import load_model, shipped_model, model_folder
 from .panel import SHIPPED_LABEL
-from .slide import slide_files
+from .slideio import slide_files, slide_kind
 
 # %% auto #0
 __all__ = ['WS_MAX_BYTES', 'app_notebook', 'check_app', 'pcam_app_cli']
@@ -34,8 +34,9 @@ def app_notebook(
 # %% ../nbs/04a_app.ipynb #8196a6ab
 def _check_slides(slides:Path, out):
     "A folder with slides in it (or a slide file), and an output folder that can be written"
-    if not slides.is_file() and not slide_files(slides): raise InputError(f"{slides}: no slides in this folder (files ending in .svs, .tif, .tiff, .ndpi, ...)")
-    root = Path(out) if out else (slides.parent if slides.is_file() else slides)/'pcam_slide'
+    one = slides.is_file() or bool(slide_kind(slides))   # one slide: a file, or a DICOM WSI or OME-Zarr folder
+    if not one and not slide_files(slides): raise InputError(f"{slides}: no slides in this folder (.svs, .tif, .ndpi, ... files; DICOM, OME-Zarr folders)")
+    root = Path(out) if out else (slides.parent if one else slides)/'pcam_slide'
     try: root.mkdir(parents=True, exist_ok=True)
     except OSError as e: raise OSError(f"{root}: cannot make the folder for slide results ({e.strerror}): choose another with --out") from None
     if not os.access(root, os.W_OK): raise OSError(f"{root}: cannot write slide results there: choose another with --out")

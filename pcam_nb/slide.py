@@ -11,6 +11,7 @@ from PIL import Image
 from fastprogress.fastprogress import progress_bar
 from fastcore.basics import patch
 from .core import *
+from .slideio import *
 from .cli import run_cli
 from .metrics import calibrate, logit
 from .applicability import applicability, small_nuclei, REASONS, ARTEFACTS, LYMPHOID_NUCLEI, LYMPHOID_PCAM
@@ -18,70 +19,19 @@ from .modelfile import load_model, PCamModel
 from .predict import read_ahead, view_probs, model_p, patch_uncertainty, pick_device, pick_engine, resolve_threshold
 
 # %% auto #0
-__all__ = ['PCAM_MPP', 'MIN_TISSUE', 'SLIDE_EXTS', 'INKS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES',
-           'NULL_WINDOWS', 'LESION_MM', 'LOOKALIKE', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET', 'MOSAIC_SIZE',
-           'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'TISSUE_SAMPLE',
-           'LYMPHOID_NONE', 'LYMPHOID_WARN', 'REGION_COLUMNS', 'CANNOT_FIND', 'SLIDES_COLUMNS', 'patch_slide',
-           'write_slide', 'add_artefacts', 'SlideError', 'Slide', 'thumbnail', 'tissue_mask', 'window_grid',
+__all__ = ['MIN_TISSUE', 'INKS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES', 'NULL_WINDOWS', 'LESION_MM',
+           'LOOKALIKE', 'SLIDE_PRESETS', 'DEFAULT_SLIDE_PRESET', 'MOSAIC_SIZE', 'TILE_COLUMNS', 'NOT_ASSESSABLE',
+           'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'TISSUE_SAMPLE', 'LYMPHOID_NONE', 'LYMPHOID_WARN',
+           'REGION_COLUMNS', 'CANNOT_FIND', 'SLIDES_COLUMNS', 'add_artefacts', 'tissue_mask', 'window_grid',
            'tissue_fraction', 'read_windows', 'unscored_edge', 'size_class', 'square_offset', 'windows_mm2', 'p_grid',
            'square_scores', 'tumour_regions', 'mosaic_layout', 'mosaic_scores', 'null_grid', 'lesion_grid',
            'best_squares', 'fit_slide_null', 'square_p', 'slide_p', 'square_threshold', 'lesion_samples',
            'expected_sensitivity', 'resolve_slide_threshold', 'read_tiles', 'run_key', 'scoring_grid', 'weighed_tiles',
-           'look_again', 'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'slide_files',
-           'not_slides', 'score_slides', 'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
+           'look_again', 'second_look', 'tissue_check', 'score_slide', 'slide_heatmap', 'write_outputs', 'score_slides',
+           'call_line', 'pcam_slide_cli', 'oof_p', 'slide_call_card']
 
 # %% ../nbs/03c_slide.ipynb #ae82f502
-PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
 MIN_TISSUE = 0.05  # a window is scored when at least this share of it is tissue (`pcam_slide --min-tissue`, the panel)
-
-SLIDE_EXTS = ('.svs', '.tif', '.tiff', '.ndpi', '.mrxs', '.scn', '.vms', '.vmu', '.bif', '.svslide')
-
-# %% ../nbs/03c_slide.ipynb #c8ebfb8a
-def patch_slide(
-    patches:np.ndarray,     # Nx96x96x3 uint8 patches
-    cols:int=8,             # patches per row
-    gap:int=PATCH_SZ,       # glass between and around them, in pixels at PCam's scale
-    scale:int=4,            # level-0 pixels per PCam pixel (4: 40x, 0.243 um/px; each pixel repeated)
-    seed:int=0,             # the glass's faint noise
-)->tuple:                   # (level-0 image, DataFrame of i, x, y: each patch's corner in pixels at PCam's scale)
-    "A slide's level 0 with `patches` laid out on a grid, glass around and between them: each patch's pixels come back exactly from the slide's 10x level"
-    n = len(patches); rows = -(-n//cols); step = PATCH_SZ + gap
-    H, W = gap + rows*step, gap + cols*step
-    g = np.random.default_rng(seed).integers(236, 242, (H, W, 1), dtype=np.uint8).repeat(3, 2)   # near-white glass
-    pos = [(gap + (i % cols)*step, gap + (i//cols)*step) for i in range(n)]
-    for (x, y), p in zip(pos, patches): g[y:y + PATCH_SZ, x:x + PATCH_SZ] = p
-    return g.repeat(scale, 0).repeat(scale, 1), pd.DataFrame(dict(i=range(n), x=[p[0] for p in pos], y=[p[1] for p in pos]))
-
-# %% ../nbs/03c_slide.ipynb #5cf9d696
-def write_slide(
-    path:str|Path,            # the file to write (.svs or .tif)
-    img:np.ndarray,           # level 0, HxWx3 uint8 (sides divisible by the largest downsample)
-    mpp:float|None=0.243,     # level 0's microns per pixel (None: a slide that does not say)
-    downs:tuple=(1, 4, 16),   # the pyramid's downsamples
-    compression:str='zlib',   # 'zlib' (lossless), 'jpeg', ...
-    tile:int=256,             # tile side
-    aperio:bool=True,         # Aperio SVS style (ImageDescription with MPP and AppMag); else a generic TIFF with resolution tags
-)->Path:
-    "A pyramidal tiled TIFF of `img`, as scanners write them (tifffile): each level a box-averaged copy of level 0"
-    import tifffile
-    H, W = img.shape[:2]; path = Path(path)
-    if any(H % d or W % d for d in downs): raise InputError(f"image {W}x{H} is not divisible by every downsample {downs}")
-    with atomic_path(path) as p, tifffile.TiffWriter(p, bigtiff=False) as tif:
-        for i, d in enumerate(downs):
-            a = img if d == 1 else np.asarray(Image.fromarray(img).resize((W//d, H//d), Image.BOX))
-            # SVS: every level a full page; generic TIFF: reduced pages
-            kw = dict(tile=(tile, tile), photometric='rgb', compression=compression, subfiletype=0 if i == 0 or aperio else 1, metadata=None)
-            if aperio:
-                desc = f"Aperio Image Library v12.0.0 \n{W}x{H} [0,0 {W}x{H}] ({tile}x{tile}) RGB" + (f"|AppMag = {round(10*PCAM_MPP/mpp)}|MPP = {mpp:.4f}"
-                                                                                                      if mpp else '')
-                tif.write(a, description=desc if i == 0 else '', **kw)
-                if i == 0:   # the thumbnail page (stripped, not tiled), which readers expect second in an SVS
-                    t = Image.fromarray(img); t.thumbnail((768, 768), Image.BOX)
-                    tif.write(np.asarray(t), photometric='rgb', compression=compression, subfiletype=1, metadata=None,
-                              description='Aperio Image Library v12.0.0 \nthumbnail')
-            else:
-                tif.write(a, **(dict(resolution=(1e4/(mpp*d), 1e4/(mpp*d)), resolutionunit='CENTIMETER') if mpp else {}), **kw)
-    return path
 
 # %% ../nbs/03c_slide.ipynb #53a9b557
 INKS = {'blue': (0.25, 0.5, 0.9), 'green': (0.3, 0.8, 0.45), 'black': (0.12, 0.12, 0.13)}   # marking inks' transmittance, R G B
@@ -128,108 +78,6 @@ def add_artefacts(
                 m[y0:y1, x0:x1] = np.maximum(m[y0:y1, x0:x1], ((yy - y)**2 + (xx - x)**2 < s*s)*rng.uniform(0.6, 0.95))
             out = (out*(1 - m[..., None])).round().astype(np.uint8)
         else: raise InputError(f"add_artefacts: unknown kind {k!r}: give an ink ({', '.join(INKS)}), 'fold', 'blur', 'bubbles' or 'dust'")
-    return out
-
-# %% ../nbs/03c_slide.ipynb #6e2020f5
-class SlideError(InputError):
-    "A file that cannot be scored as a slide; the message names the file and what to do"
-
-# %% ../nbs/03c_slide.ipynb #b7f9c670
-def _open(path:Path, backend:str='auto'):
-    "(handle, backend name): OpenSlide, else tiffslide where OpenSlide is missing or refuses the file"
-    errs = []
-    if backend in ('auto', 'openslide'):
-        try:
-            import openslide
-            return openslide.OpenSlide(str(path)), 'openslide'
-        except ImportError as e: errs.append(f"OpenSlide is not installed ({e})")
-        except Exception as e: errs.append(f"OpenSlide: {type(e).__name__}: {e}")
-    if backend in ('auto', 'tiffslide'):
-        try:
-            import tiffslide
-            return tiffslide.TiffSlide(str(path)), 'tiffslide'
-        except ImportError as e: errs.append(f"tiffslide is not installed ({e})")
-        except Exception as e: errs.append(f"tiffslide: {type(e).__name__}: {e}")
-    raise SlideError(f"{path}: not a slide pcam_nb can read ({'; '.join(errs)})")
-
-# %% ../nbs/03c_slide.ipynb #68b3d398
-def _slide_mpp(props)->float|None:
-    "Level 0's microns per pixel (along x) from a slide's properties, or None"
-    for k in ('openslide.mpp-x', 'tiffslide.mpp-x'):
-        v = props.get(k)
-        if v not in (None, ''):
-            try: v = float(v)
-            except ValueError: continue
-            if v > 0: return v
-    return None
-
-# %% ../nbs/03c_slide.ipynb #7b0d1874
-class Slide:
-    "A whole-slide image: its levels, its scale (um/px) and RGB regions, through OpenSlide or tiffslide"
-    def __init__(self,
-                 path:str|Path,          # the slide file (Aperio SVS, tiled TIFF, ...)
-                 mpp:float|None=None,    # level 0's microns per pixel, for a slide that does not say (else its own)
-                 backend:str='auto'):    # 'openslide', 'tiffslide' or 'auto' (OpenSlide, else tiffslide)
-        self.path, self.backend_asked = Path(path), backend
-        if not self.path.is_file(): raise MissingError(f"{self.path}: no such slide file")
-        self.h, self.backend = _open(self.path, backend)
-        self.dims = [tuple(int(v) for v in d) for d in self.h.level_dimensions]
-        self.downs = [float(d) for d in self.h.level_downsamples]
-        own = _slide_mpp(self.h.properties)
-        self.mpp, self.mpp_from = (float(mpp), 'given') if mpp else (own, 'slide')
-        self.mpp_warning = None
-        if mpp and own and abs(float(mpp)/own - 1) > 0.1:   # a given scale that contradicts the file's own: used, and said
-            self.mpp_warning = f"{self.path.name}: --mpp {float(mpp):g} contradicts the slide's own {own:g} um/px; scoring at {float(mpp):g} as asked"
-            pcam_log.warning(f"pcam_slide: {self.mpp_warning}")
-        if not self.mpp: raise SlideError(f"{self.path}: the slide does not say its scale (microns per pixel); give level 0's with --mpp (about 0.25 at 40x, "
-                                          "0.5 at 20x)")
-    def __repr__(self): return f"Slide({self.path.name}: {self.dims[0][0]}x{self.dims[0][1]} px, {self.mpp:.4f} um/px, {len(self.dims)} levels, {self.backend})"
-    def reopen(self): self.h, self.backend = _open(self.path, self.backend)   # OpenSlide refuses every read after an error
-    def close(self): self.h.close()
-
-# %% ../nbs/03c_slide.ipynb #fc00c3d7
-@patch
-def read(self:Slide,
-         x:int, y:int,   # top-left corner in level-0 pixels
-         level:int,      # the level to read
-         w:int, h:int,   # size in that level's pixels
-        )->np.ndarray:   # HxWx3 uint8; outside the slide, and transparent pixels, are white
-    "An RGB region of `level`"
-    if self.backend == 'tiffslide': a = self.h.read_region((x, y), level, (w, h), as_array=True, padding=True)
-    else: a = np.asarray(self.h.read_region((x, y), level, (w, h)))
-    if a.shape[-1] == 4 and not (a[..., 3] == 255).all():   # RGBA: blend onto white (OpenSlide leaves outside and empty areas transparent)
-        al = a[..., 3:4].astype(np.float32)/255
-        a = (a[..., :3]*al + 255*(1 - al)).round().astype(np.uint8)
-    return np.ascontiguousarray(a[..., :3])
-
-# %% ../nbs/03c_slide.ipynb #af37a334
-@patch
-def level_for(self:Slide,
-              mpp:float=PCAM_MPP,   # the scale wanted
-             )->tuple:              # (level, its um/px, resampling factor >= 1)
-    "The coarsest level at least as fine as `mpp` (never coarser), and the factor left to resample"
-    ok = [l for l, d in enumerate(self.downs) if self.mpp*d <= mpp*(1 + 1e-3)]
-    if not ok: raise SlideError(f"{self.path}: level 0 ({self.mpp:.4f} um/px) is coarser than {mpp} um/px: this slide is too coarse to score at PCam's scale")
-    l = max(ok, key=lambda l: self.downs[l])
-    f = mpp/(self.mpp*self.downs[l])
-    return l, self.mpp*self.downs[l], 1.0 if abs(f - 1) < 1e-3 else f
-
-# %% ../nbs/03c_slide.ipynb #d9e5706e
-def thumbnail(
-    s:Slide,                 # the slide
-    down:float,              # level-0 pixels per thumbnail pixel
-    budget:int=16_000_000,   # bytes of the source level read at a time (memory stays bounded)
-)->np.ndarray:               # HxWx3 uint8 at level-0 size / `down`
-    "The slide at 1/`down` of its level-0 size, from the coarsest level fine enough, read in strips"
-    W0, H0 = s.dims[0]
-    l = max([l for l, d in enumerate(s.downs) if d <= down*(1 + 1e-6)] or [0], key=lambda l: s.downs[l])
-    d, (lw, lh) = s.downs[l], s.dims[l]
-    tw, th, step = max(1, round(W0/down)), max(1, round(H0/down)), down/d   # source pixels per thumbnail pixel
-    rows = max(1, int(budget/(3*lw*step)))   # thumbnail rows per strip
-    out = np.empty((th, tw, 3), np.uint8)
-    for t0 in range(0, th, rows):
-        t1 = min(th, t0 + rows); y0, y1 = round(t0*step), min(lh, max(round(t0*step) + 1, round(t1*step)))
-        out[t0:t1] = np.asarray(Image.fromarray(s.read(0, round(y0*d), l, lw, y1 - y0)).resize((tw, t1 - t0), Image.BOX))
     return out
 
 # %% ../nbs/03c_slide.ipynb #e95f842b
@@ -938,24 +786,6 @@ def write_outputs(s:Slide, out:Path, tiles:pd.DataFrame, grid:pd.DataFrame, thum
     with atomic_path(out/'summary.json', overwrite=True) as p: p.write_text(json.dumps(summ, indent=1))
     return summ
 
-# %% ../nbs/03c_slide.ipynb #f0b30125
-def slide_files(
-    folder:str|Path,   # a folder of slides
-)->list:               # the slide files in it, sorted (`SLIDE_EXTS`; hidden files left out)
-    "The slides in a folder"
-    folder = Path(folder)
-    if not folder.is_dir(): raise MissingError(f"{folder}: no such folder of slides")
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in SLIDE_EXTS and not p.name.startswith('.'))
-
-def not_slides(
-    folder:str|Path,   # a folder of slides
-)->dict:               # {name: why it is not scored} for every other entry (hidden ones left out)
-    "What `slide_files` leaves out of a folder, and why: said, never skipped in silence"
-    fs = set(slide_files(folder))
-    return {p.name + ('/' if p.is_dir() else ''): ('a folder (a DICOM or OME-Zarr slide? pcam_slide reads slide files only)' if p.is_dir()
-            else f"not a slide file (pcam_slide reads {', '.join(SLIDE_EXTS)})")
-            for p in sorted(Path(folder).iterdir()) if p not in fs and not p.name.startswith('.')}
-
 # %% ../nbs/03c_slide.ipynb #dc01920f
 def _rank()->tuple:
     "(rank, world size) of this process under torchrun / accelerate launch (their environment), else (0, 1)"
@@ -979,17 +809,17 @@ def _slide_row(sm:dict)->dict:
 def score_slides(
     model:PCamModel,         # a loaded model (`load_model`)
     folder:str|Path,         # a folder of slides
-    out:str|Path,            # one output folder per slide inside it (named after the slide), and slides.csv
+    out:str|Path,            # one output folder per slide inside it (named after the slide: `slide_names`), and slides.csv
     show:bool=True,          # progress bars
     **kwargs,                # for `score_slide` (stride, tta, threshold, slide_threshold, min_tissue, bs, precision, mpp)
 )->pd.DataFrame:             # one row per slide (`SLIDES_COLUMNS`), or the error that stopped it
     "Score every slide of a folder: finished ones skipped, a bad slide reported and the rest go on; under torchrun each process takes its share"
     out, (rank, world) = Path(out), _rank()
-    files = slide_files(folder)
-    if not files: raise SlideError(f"{folder}: no slides in it (files ending {', '.join(SLIDE_EXTS)})")
+    files = slide_files(folder); names = slide_names(files)
+    if not files: raise SlideError(f"{folder}: no slides in it (files ending {', '.join(SLIDE_EXTS)}, DICOM WSI or OME-Zarr folders)")
     for k, why in not_slides(folder).items(): pcam_log.warning(f"pcam_slide: {Path(folder)/k}: not scored: {why}")
     for f in files[rank::world]:
-        d = out/f.stem
+        d = out/names[f]
         if _finished(d): continue
         try: score_slide(model, f, d, show=show, **kwargs)
         except (SlideError, OSError, ValueError) as e:
@@ -998,7 +828,7 @@ def score_slides(
             pcam_log.error(f"pcam_slide: {e}")
     rows = []
     for f in files:
-        d = out/f.stem
+        d = out/names[f]
         if _finished(d): rows.append(_slide_row(json.loads((d/'summary.json').read_text())))
         else: rows.append(dict(slide=f.name, error=(d/'error.txt').read_text() if (d/'error.txt').is_file() else 'not scored yet (another process has it)'))
     tab = pd.DataFrame(rows)
@@ -1020,8 +850,8 @@ def call_line(
 
 # %% ../nbs/03c_slide.ipynb #71fa015c
 def _slide_cmd(
-    slide:str|None=None,        # a slide file (Aperio SVS, tiled TIFF, ... : what OpenSlide or tiffslide reads)
-    slides:str|None=None,       # a folder of slides instead: each scored into its own folder under --out, finished ones skipped
+    slide:str|None=None,        # a slide: SVS, NDPI, MRXS, tiled or flat TIFF, OME-TIFF, a DICOM WSI (folder or .dcm), OME-Zarr (folder)
+    slides:str|None=None,       # a folder of slides instead (slide files, DICOM WSI and OME-Zarr folders): each scored into its own folder under --out
     out:str='pcam_slide',       # output folder: tiles.csv, heatmap.png, mask.png, tumour.geojson, summary.json
     model:str|None=None,        # model folder (single or ensemble), or a shipped model's name; default: the default shipped one
     stride:int=PATCH_SZ,        # step between windows in pixels at PCam's scale: 32 gives every 32x32 square its own P, 96 is 9 times faster

@@ -15,8 +15,8 @@ from fastcore.basics import patch
 from .core import *
 from .modelfile import PCamModel
 from .predict import view_probs, model_p, gradcam, heatmap, show_gradcam, show_heatmap
-from .slide import (PCAM_MPP, MIN_TISSUE, square_offset, windows_mm2, SLIDE_EXTS, Slide, SlideError, score_slide, slide_files, p_grid,
-                           tumour_regions, run_key, read_tiles, weighed_tiles)
+from .slideio import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, slide_files, slide_names, slide_kind
+from .slide import MIN_TISSUE, square_offset, windows_mm2, score_slide, p_grid, tumour_regions, run_key, read_tiles, weighed_tiles
 
 # %% auto #0
 __all__ = ['MAX_OUTLINED', 'slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at',
@@ -34,9 +34,9 @@ def slide_folder(
     "The folder that holds (or will hold) a slide's results for this model and these settings"
     s = slide if isinstance(slide, Slide) else Slide(slide)
     key = run_key(s, stride, tta, min_tissue, info)
-    d = Path(out)/s.path.stem
+    d = Path(out)/slide_names([s.path])[s.path]
     if not (d/'run.json').is_file() or json.loads((d/'run.json').read_text()) == key: return d
-    return Path(out)/f"{s.path.stem}.{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]}"
+    return Path(out)/f"{d.name}.{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]}"
 
 # %% ../nbs/03d_slideview.ipynb #b1d23e29
 def slide_result(
@@ -248,13 +248,14 @@ def _error(self:SlideView, m:str):
 def list_slides(self:SlideView)->list:
     "List the slides of the folder (or the one slide file) typed above; scored ones say so"
     p = Path(self.folder.value.strip()).expanduser()
-    try: files = [p] if p.is_file() else slide_files(p)
+    try: files = [p] if p.is_file() or slide_kind(p) else slide_files(p)   # one slide (a file, a DICOM or OME-Zarr folder), or a folder of them
     except FileNotFoundError as e: self._error(str(e)); return []
-    if not files: self._error(f"{p}: no slides here (files ending in {', '.join(SLIDE_EXTS)})")
+    if not files: self._error(f"{p}: no slides here (files ending in {', '.join(SLIDE_EXTS)}, DICOM WSI or OME-Zarr folders)")
     else: self.msg.value = ''
     keep, self._listing = self.pick.value, True
     try:
-        self.pick.options = [(f.name + (' (scored: opens at once)' if (self._root(f)/f.stem/'summary.json').is_file() else ''), str(f)) for f in files]
+        done = lambda f: (self._root(f)/slide_names([f])[f]/'summary.json').is_file()
+        self.pick.options = [(f.name + (' (scored: opens at once)' if done(f) else ''), str(f)) for f in files]
         self.pick.value = keep if keep in map(str, files) else str(files[0]) if files else None
     finally: self._listing = False
     return files

@@ -39,6 +39,23 @@ def patches(tmp):
     return d
 
 
+def formats(lb, tmp, img):
+    "The light install reads the same slide as OME-TIFF, flat TIFF and DICOM WSI (P equal to its SVS's), and says OME-Zarr needs the full install"
+    from pcam_nb.slideio import write_slide, write_ome_tiff, write_flat_tiff, write_ome_zarr, write_dicom
+    svs = write_slide(tmp/'z.svs', img)   # lossless, so every format holds the same pixels
+    fs = {'SVS': svs, 'OME-TIFF': write_ome_tiff(tmp/'z.ome.tif', img), 'flat TIFF': write_flat_tiff(tmp/'zflat.tif', img), 'DICOM': write_dicom(tmp/'z_dicom', svs)}
+    tiles = {}
+    for k, f in fs.items():
+        run([lb/'pcam_slide', '--slide', f, '--out', tmp/f'fz-{k}', '--quiet'], cwd=tmp)
+        tiles[k] = pd.read_csv(tmp/f'fz-{k}'/'tiles.csv')
+        d = np.abs(tiles[k].p - tiles['SVS'].p).max() if len(tiles[k]) == len(tiles['SVS']) else np.inf
+        same = tiles[k].drop(columns=['p', 'tissue']).equals(tiles['SVS'].drop(columns=['p', 'tissue']))   # tissue: a flat TIFF's thumbnail comes from level 0
+        if d > 1e-6 or not same: fail(f"pcam_slide {k} in the light install: tiles.csv differs from the SVS's (P by {d})")
+    r = run([lb/'pcam_slide', '--slide', write_ome_zarr(tmp/'z.ome.zarr', img), '--out', tmp/'fz-zarr'], ok=False, cwd=tmp)
+    if r.returncode == 0 or 'needs zarr, which the full install has' not in r.stdout + r.stderr: fail(f"OME-Zarr in the light install:\n{r.stdout}{r.stderr}")
+    log(f"pcam_slide in the light install: OME-TIFF, flat TIFF and DICOM WSI give the SVS's tiles.csv ({len(tiles['SVS'])} windows); OME-Zarr says it needs zarr")
+
+
 def main():
     light = Path(sys.argv[1]).absolute(); lb = light/'bin'
     with tempfile.TemporaryDirectory() as t:
@@ -57,7 +74,7 @@ def main():
             d = float(np.abs(a.p - b.p).max()) if (a.id == b.id).all() and len(a) == len(b) else np.inf
             if d > 1e-5 or (a.flag != b.flag).any(): fail(f"pcam_predict {' '.join(tta)}: the light install's P differs from the full one's by {d}")
             log(f"pcam_predict{' --tta' if tta else ''}: {len(a)} patches, light and full P differ by at most {d:.1e}; the same flags")
-        from pcam_nb.slide import patch_slide, write_slide
+        from pcam_nb.slideio import patch_slide, write_slide
         x = np.stack([np.asarray(Image.open(f).convert('RGB')) for f in sorted(imgs.rglob('*.tif'))[:12]])
         img, _ = patch_slide(x, cols=4, gap=96, scale=4); h, w = img.shape[0]//16*16, img.shape[1]//16*16
         write_slide(tmp/'s.svs', np.ascontiguousarray(img[:h, :w]), compression='jpeg')
@@ -65,6 +82,7 @@ def main():
         ta, tb = (pd.read_csv(tmp/f'run-{n}'/'tiles.csv') for n in ('light', 'full'))
         if not ta.drop(columns='p').equals(tb.drop(columns='p')) or np.abs(ta.p - tb.p).max() > 1e-5: fail("pcam_slide: the light install's tiles.csv differs")
         log(f"pcam_slide: {len(ta)} windows, the same tiles.csv as the full install")
+        formats(lb, tmp, np.ascontiguousarray(img[:h, :w]))
         r = run([lb/'python', '-c', 'import numpy as np; from pcam_nb.predict import gradcam; from pcam_nb.modelfile import load_model\n'
                  'm = load_model(); gradcam(m, np.zeros((96, 96, 3), np.uint8))'], ok=False, cwd=tmp)
         if 'Grad-CAM needs the full install' not in r.stderr: fail(f"Grad-CAM in the light install:\n{r.stderr}")

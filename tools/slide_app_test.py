@@ -27,7 +27,7 @@ def log(*a): print('slide_app_test:', *a, flush=True)
 
 def make_slides(d:Path)->np.ndarray:
     "case.svs (24 real patches, or synthetic ones, with glass between) and notes.svs (not a slide) in `d`"
-    from pcam_nb.slide import patch_slide, write_slide
+    from pcam_nb.slideio import patch_slide, write_slide
     sample = Path(os.environ.get('PCAM_SAMPLE', ROOT.parent/'shared'/'data'/'pcam-kaggle-4k'))
     if (sample/'train_labels.csv').is_file():
         from pcam_nb.data.readers import read_kaggle
