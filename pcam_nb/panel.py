@@ -21,8 +21,8 @@ from .metrics import PRESETS, at_threshold
 from .predict import view_probs, model_p, patch_uncertainty, pick_engine, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
 
 # %% auto #0
-__all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'decode_upload', 'score_upload', 'call', 'sort_rows',
-           'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary',
+__all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'UPLOAD_MAX_MB', 'decode_upload', 'score_upload', 'call',
+           'sort_rows', 'results_html', 'results_csv', 'csv_link', 'patch_png', 'region_png', 'region_summary',
            'operating_point_html', 'model_card', 'card_line', 'PCamPanel', 'pcam_panel']
 
 # %% ../nbs/04_panel.ipynb #00f51f82
@@ -68,11 +68,13 @@ def score_upload(
     tta:bool=False,          # average over the 8 dihedral views
     cell:int=CENTER_SZ,      # heatmap squares of a region
     progress=None,           # `f(done, total)` while a region's heatmap is computed
+    max_mb:float|None=None,  # a larger file is not read: its row says so (`pcam_app`'s limit)
 )->dict:                     # name, p, size, kind ('patch', 'region' or None), status ('ok' or 'error: ...'), image, heatmap, u, refer, flag
     "One results row for an uploaded file: P(tumour) of a patch, or a region's heatmap and its largest P; errors go into the row"
     info = model.info
     row = dict(name=name, p=None, size='', kind=None, status='ok', image=None, heatmap=None, cell=cell, tta=tta, u=None, refer=None, flag='')
     try:
+        if max_mb and len(data) > max_mb*2**20: raise PatchError(f"{name}: {len(data)/2**20:.1f} MB, larger than this app's limit of {max_mb:g} MB per file")
         x = decode_upload(name, data)
         row.update(size=f"{x.shape[1]}x{x.shape[0]}", image=x, flag=_flag(x))
         if x.shape[:2] == (PATCH_SZ, PATCH_SZ):
@@ -173,7 +175,7 @@ def csv_link(
     fn:str='pcam_predictions.csv',  # the name the browser saves it under
     meta:dict|None=None,  # more columns (`results_csv`)
 )->str:                # an HTML anchor with the CSV as a data URI
-    "A 'download CSV' link that works in Jupyter and in Voila (no server involved)"
+    "A 'download CSV' link that works in Jupyter and in pcam_app (no server involved)"
     b64 = base64.b64encode(results_csv(rows, threshold, meta).encode()).decode()
     return f'<a class="pcam-csv" download="{fn}" href="data:text/csv;base64,{b64}">download CSV ({len(rows)} rows)</a>'
 
@@ -306,18 +308,22 @@ class PCamPanel(W.VBox):
                  device:str='cpu',       # where the model runs
                  label:str|None=None,    # how the model card names the model (default: its folder)
                  slides:str|Path|None=None,  # a folder of slides (or a slide file) on this machine: the panel opens in its "whole slides" mode
-                 out:str|Path|None=None):    # where slide results are kept (default: `pcam_slide/` beside the slides)
-        self.device, self.rows, self.label = device, [], label
-        self.slides = SlideView(slides, out)
+                 out:str|Path|None=None,     # where slide results are kept (default: `pcam_slide/` beside the slides)
+                 served:bool=False):         # served to others (`pcam_app`): the model and the slide folder are fixed, uploads limited to `UPLOAD_MAX_MB`
+        self.device, self.rows, self.label, self.served = device, [], label, served
+        self.slides = SlideView(slides, out, locked=served)
         self._quiet = False   # True while `refresh` changes several widgets: the view is drawn once, after
         self._preset_quiet = False   # True while the threshold sets the preset buttons (no threshold change back)
         super().__init__(self._widgets())
+        if served: self.chooser.layout.display = 'none'
         self.add_class('pcam-panel')
         self.load(model)
         self._wire()
         if slides is not None: self.mode.value = 'whole slides'
 
 # %% ../nbs/04_panel.ipynb #05619354
+UPLOAD_MAX_MB = 64   # the largest file `pcam_app` reads (a 4,000 x 4,000 px region is about 48 MB as an uncompressed TIFF)
+
 # ipywidgets writes "(0)" after its label
 _UPLOAD_CSS = """<style>.pcam-upload {font-size: 0 !important} .pcam-upload::after {content: 'Upload images'; font-size: 13px}</style>"""
 
@@ -355,7 +361,8 @@ def _widgets(self:PCamPanel)->list:
                            W.HBox([self.tta, self.cam]), self.table, self.csv,
                            self.pick, self.region_box, self.info_line, self.view])
     self.slides.layout.display = 'none'
-    return [self.title, self.card_line, self.card_box, W.HBox([self.path, self.load_btn]), self.msg, self.mode, self.patches, self.slides]
+    self.chooser = W.HBox([self.path, self.load_btn])
+    return [self.title, self.card_line, self.card_box, self.chooser, self.msg, self.mode, self.patches, self.slides]
 
 # %% ../nbs/04_panel.ipynb #00c1af8a
 @patch
@@ -368,7 +375,7 @@ def _wire(self:PCamPanel):
     self.tta.observe(lambda _: self.rescore(), 'value')
     for w in (self.cam, self.pick, self.alpha): w.observe(lambda _: self._show(), 'value')
     self.cell.observe(lambda _: self._recell(), 'value')
-    self.load_btn.on_click(lambda _: self.load(self.path.value.strip()))
+    self.load_btn.on_click(lambda _: None if self.served else self.load(self.path.value.strip()))
     self.examples.on_click(lambda _: self.try_examples())
     self.mode.observe(self._on_mode, 'value')
 
@@ -439,7 +446,8 @@ def _progress(self:PCamPanel, done, total):
 def _score(self:PCamPanel, name, data, cell=None):
     "Score one file, showing a progress bar while a region's heatmap is computed"
     self.bar.layout.display = ''; self.bar.value = 0
-    try: return score_upload(self.engine, name, data, self.tta.value, cell or self.cell.value, self._progress) | dict(data=bytes(data))
+    lim = UPLOAD_MAX_MB if self.served else None
+    try: return score_upload(self.engine, name, data, self.tta.value, cell or self.cell.value, self._progress, lim) | dict(data=bytes(data))
     finally: self.bar.layout.display = 'none'
 
 # %% ../nbs/04_panel.ipynb #4889ec55
@@ -538,10 +546,7 @@ def pcam_panel(
     label:str|None=None,    # how the model card names the model (default: its folder)
     slides:str|Path|None=None,  # a folder of slides (or a slide file) on this machine: open in the "whole slides" mode
     out:str|Path|None=None,     # where slide results are kept (default: `pcam_slide/` beside the slides)
+    served:bool=False,          # served to others (`pcam_app`): the model and the slide folder fixed, uploads limited
 )->PCamPanel:
     "The upload-and-predict panel for Jupyter (and, through `pcam_app`, a browser), with a mode for whole slides"
-    return PCamPanel(model, device, label, slides, out)
-
-# %% ../nbs/04_panel.ipynb #d7e4eb9f
-# the app's pieces, in `app` since issue 22
-__getattr__ = moved(__name__, {k: f'pcam_nb.app:{k}' for k in ('WS_MAX_BYTES', 'app_notebook', 'check_app', 'pcam_app_cli')})
+    return PCamPanel(model, device, label, slides, out, served)

@@ -235,9 +235,11 @@ def show_patch(
     x,                   # HxWx3 uint8 patch
     title:str='',        # title above it
 ):
-    "A patch with its centre 32x32 box outlined"
-    from pcam_nb.data.block import to_patch   # (drawing uses fastai's show; predicting does not)
-    to_patch(np.asarray(x)).show(ctx=ax)   # `TensorPatch.show` draws the box
+    "A patch with its centre 32x32 box outlined, as `TensorPatch.show` draws it (matplotlib only: the light install draws it too)"
+    from matplotlib.patches import Rectangle
+    x = np.asarray(x); t, l, b, r = center_box(x.shape[:2])
+    ax.imshow(x); ax.axis('off')
+    ax.add_patch(Rectangle((l - .5, t - .5), r - l, b - t, fill=False, ec='lime', lw=1.2))
     ax.set_title(title, fontsize=7)
 
 # %% ../nbs/03_predict.ipynb #8ba45c49
@@ -390,7 +392,8 @@ def pick_engine(
     if engine == 'torch' or model_device(model).type != 'cpu' or precision == 'bf16':
         if engine == 'onnx': raise InputError("--engine onnx runs float32 on the CPU: leave out --precision bf16 and --device cuda")
         return model, 'torch'
-    om = onnx_model(model)
+    if '_onnx' not in model.__dict__: model._onnx = onnx_model(model)   # built once per model: every caller (each session of pcam_app) shares it
+    om = model._onnx
     if om is None and engine == 'onnx': raise MissingPackage("--engine onnx: ONNX Runtime is not installed (pip install onnxruntime onnx), or its P differed "
                                                              "from PyTorch's")
     return (om, 'onnx') if om is not None else (model, 'torch')

@@ -4,13 +4,13 @@
 
 # %% ../nbs/03d_slideview.ipynb #d2b4a8ef
 from __future__ import annotations
-import hashlib, html, io, json, time
+import base64, hashlib, html, io, json, time
 from pathlib import Path
 import numpy as np, pandas as pd
 import matplotlib
 from matplotlib.figure import Figure
 from PIL import Image
-import ipywidgets as W
+import ipywidgets as W, ipyvue, traitlets
 from fastcore.basics import patch
 from .core import *
 from .modelfile import PCamModel
@@ -20,7 +20,7 @@ from .slide import MIN_TISSUE, square_offset, windows_mm2, score_slide, p_grid, 
 
 # %% auto #0
 __all__ = ['MAX_OUTLINED', 'slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at',
-           'place_png', 'SlideView', 'slide_summary_html']
+           'place_png', 'SlideView', 'ClickImage', 'slide_summary_html']
 
 # %% ../nbs/03d_slideview.ipynb #ecf2b29d
 def slide_folder(
@@ -175,21 +175,39 @@ class SlideView(W.VBox):
                  folder:str|Path|None=None,   # a folder of slides to pick from, or a slide file
                  out:str|Path|None=None,      # the root of the output folders (default: `pcam_slide/` beside the slides)
                  model:PCamModel|None=None,   # the model (`load_model`); set later with `use`
-                 engine=None):                # what scores (`pick_engine`); default: `model`
-        self.out, self.res, self.place, self.D = out, None, None, 1.0
+                 engine=None,                 # what scores (`pick_engine`); default: `model`
+                 locked:bool=False):          # the folder cannot be changed from the page (`pcam_app`: it serves only the slides it names)
+        self.out, self.locked, self.res, self.place, self.D = out, (str(folder or ''),) if locked else None, None, None, 1.0
         self._quiet = False   # True while `_draw` refills the region list (no place opens then)
         self._listing = False   # True while `list_slides` refills the slide list (no slide opens then)
         super().__init__(self._widgets(folder))
+        self.folder.disabled = locked
         self.add_class('pcam-slides')
         self._wire()
         if model is not None: self.use(model, engine)
         if folder: self.list_slides()
 
+# %% ../nbs/03d_slideview.ipynb #88d380cb
+class ClickImage(ipyvue.VueTemplate):
+    "A PNG that reports clicks in its own pixels (`on_click(f)`: f gets dict(dataX, dataY)); `value` is the PNG's bytes, as `ipywidgets.Image`'s"
+    src = traitlets.Unicode('').tag(sync=True)
+    template = traitlets.Unicode("""<template><img v-if="src" :src="src" @click="where" style="cursor:crosshair; max-width:100%"/></template>
+<script>module.exports = {methods: {where(e) {const r = e.target.getBoundingClientRect();
+  this.clicked({dataX: (e.clientX - r.left)*e.target.naturalWidth/r.width, dataY: (e.clientY - r.top)*e.target.naturalHeight/r.height});}}}</script>
+""").tag(sync=True)
+    def __init__(self, **kw): super().__init__(**kw); self._on = []
+    @property
+    def value(self)->bytes: return base64.b64decode(self.src.split(',', 1)[1]) if self.src else b''
+    @value.setter
+    def value(self, png:bytes): self.src = 'data:image/png;base64,' + base64.b64encode(png).decode() if png else ''
+    def on_click(self, f): self._on.append(f)
+    def vue_clicked(self, data:dict):
+        for f in self._on: f(dict(type='click', **data))
+
 # %% ../nbs/03d_slideview.ipynb #5566860e
 @patch
 def _widgets(self:SlideView, folder)->list:
     "The view's widgets, as attributes; returns the rows of its layout"
-    from ipyevents import Event
     st = dict(description_width='initial')
     self.folder = W.Text(str(folder or ''), placeholder='a folder of slides, or a slide file, on this computer (where pcam_app or Jupyter runs)',
                          layout=W.Layout(width='420px'))
@@ -204,10 +222,9 @@ def _widgets(self:SlideView, folder)->list:
     self.threshold = W.FloatSlider(0.5, min=0, max=1, step=0.0001, readout_format='.4f', description='threshold', continuous_update=False, style=st,
                                    layout=W.Layout(width='420px'))
     self.alpha = W.FloatSlider(0.5, min=0, max=1, step=0.05, description='heat opacity', continuous_update=False, style=st)
-    self.view = W.Image(format='png', layout=W.Layout(display='none', cursor='crosshair'))
+    self.view = ClickImage(layout=W.Layout(display='none'))
     self.regions = W.Dropdown(options=[], description='go to', style=st, layout=W.Layout(width='420px'))
     self.place_view = W.Image(format='png', layout=W.Layout(display='none', max_width='780px'))
-    self.click = Event(source=self.view, watched_events=['click'])
     return [W.HBox([self.folder, self.list_btn]), W.HBox([self.pick, self.go]), W.HBox([self.stride, self.tta]), self.bar, self.msg,
             self.summary, W.HBox([self.threshold, self.alpha]), self.view, self.regions, self.place_info, self.place_view]
 
@@ -220,7 +237,7 @@ def _wire(self:SlideView):
     self.pick.observe(self._on_pick, 'value')
     for w in (self.threshold, self.alpha): w.observe(lambda _: self._draw(), 'value')
     self.regions.observe(self._on_region, 'value')
-    self.click.on_dom_event(self._on_click)
+    self.view.on_click(self._on_click)
 
 # %% ../nbs/03d_slideview.ipynb #4f3e59fc
 @patch
@@ -247,7 +264,8 @@ def _error(self:SlideView, m:str):
 @patch
 def list_slides(self:SlideView)->list:
     "List the slides of the folder (or the one slide file) typed above; scored ones say so"
-    p = Path(self.folder.value.strip()).expanduser()
+    if self.locked == ('',): self._error('this app serves no slides (pcam_app --slides FOLDER serves a folder of them)'); return []
+    p = Path(self.locked[0] if self.locked else self.folder.value.strip()).expanduser()   # locked: what the page sends is not looked at
     try: files = [p] if p.is_file() or slide_kind(p) else slide_files(p)   # one slide (a file, a DICOM or OME-Zarr folder), or a folder of them
     except FileNotFoundError as e: self._error(str(e)); return []
     if not files: self._error(f"{p}: no slides here (files ending in {', '.join(SLIDE_EXTS)}, DICOM WSI or OME-Zarr folders)")
@@ -355,7 +373,7 @@ def open_place(self:SlideView,
 # %% ../nbs/03d_slideview.ipynb #62d4fdce
 @patch
 def _on_click(self:SlideView, ev:dict):
-    "A click on the picture (ipyevents: `dataX`, `dataY` in the picture's pixels) opens the window there"
+    "A click on the picture (`ClickImage`: `dataX`, `dataY` in the picture's pixels) opens the window there"
     if self.res is None or 'dataX' not in ev: return
     self.open_place(*window_at(self.res, ev['dataX']*self.D, ev['dataY']*self.D))
 

@@ -1,16 +1,16 @@
 #!/usr/bin/env python
-"""The browser test of `pcam_app` (issue 10): a real Voila server, a real headless Chromium.
+"""The browser test of `pcam_app` (issue 10): a real server (Solara, one process), a real headless Chromium.
 
     python tools/app_test.py                       # the test (tools/test.sh runs it after the notebooks)
     python tools/app_test.py --screenshot F.png    # also save a screenshot of the panel with results (docs)
     python tools/app_test.py --bench               # also time a 1024x1024 region heatmap at stride 32
 
-It starts `pcam_app` with no --model (so the model that ships with pcam_nb), opens the page in Debian's
+It starts `pcam_app` (Solara's server, one process) with no --model (so the model that ships with pcam_nb), opens the page in Debian's
 Chromium (/usr/bin/chromium, driven by playwright-python; never `playwright install`), uploads three real
 Kaggle test patches in one go and checks each P(tumour) in the table against `pcam_predict --precision fp32`
 (to 1e-4), uploads a file that is not an image and sees its error row, uploads a good file again and sees
 it scored, moves the threshold slider and sees the calls change, and uploads a region and sees its
-heatmap, and a 12.6 MB region file (above Voila's default 10 MB message limit) with 96 px squares. Real patches: $PCAM_TEST_SAMPLE, else ../shared/data/pcam-kaggle-test-sample beside the clone;
+heatmap, and a 12.6 MB region file (above a websocket's usual 10 MB message limit) with 96 px squares. Real patches: $PCAM_TEST_SAMPLE, else ../shared/data/pcam-kaggle-test-sample beside the clone;
 where neither is there (GitHub's runners) synthetic patches written as TIFF files stand in for them. The browser is
 $PCAM_CHROMIUM when set (GitHub's runners: their Chrome).
 Everything it writes goes into a temporary folder (or the --screenshot file). Exit status 0: passed.
@@ -51,17 +51,23 @@ def start_app(model, port, tmp, extra=()):
 
 def descendants(pid):
     "Ids of the processes started by `pid` and by those (Linux /proc)"
-    from pcam_nb.app import _descendants
-    return _descendants(pid)
+    kids = {}
+    for d in Path('/proc').glob('[0-9]*'):
+        try: kids.setdefault(int((d/'stat').read_text().rsplit(')', 1)[1].split()[1]), []).append(int(d.name))
+        except (OSError, ValueError, IndexError): pass
+    out, todo = [], [pid]
+    while todo:
+        for c in kids.get(todo.pop(), []): out.append(c); todo.append(c)
+    return out
 
 
 def stop_cleanly(app)->int:
-    "Stop pcam_app with SIGTERM (as a service manager does) and check that Voila and its kernels all ended; how many there were"
+    "Stop pcam_app with SIGTERM (as a service manager does): it ends within a minute and leaves no process behind; how many processes it had"
     kids = descendants(app.pid)
     app.terminate(); app.wait(60); time.sleep(1)
     alive = [k for k in kids if Path(f'/proc/{k}').exists() and 'zombie' not in Path(f'/proc/{k}/status').read_text().lower()]
-    assert kids and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
-    return len(kids)
+    assert app.returncode is not None and not alive, f"pcam_app left {len(alive)} of its {len(kids)} processes running: {alive}"
+    return 1 + len(kids)
 
 
 def kill(app):
@@ -111,10 +117,11 @@ def main():
                         '--out', str(tmp/'ref.csv'), '--precision', 'fp32', '--quiet'], check=True, capture_output=True)
         ref = pd.read_csv(tmp/'ref.csv', dtype={'id': str}).set_index('id').label
         app, url, t_ready = start_app(None, free_port(), tmp)
-        log(f"pcam_app answered at {url} {t_ready:.1f} s after it started (preheated kernel, model loaded)")
+        log(f"pcam_app answered at {url} {t_ready:.1f} s after it started (model loaded)")
         with sync_playwright() as pw:
             br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             page = br.new_page(viewport=dict(width=1100, height=1400))
+            console = []; page.on('console', lambda m: console.append(f"{m.type}: {m.text}"))
             t = time.time(); page.goto(url); page.wait_for_selector('.pcam-panel .widget-upload', timeout=120_000)
             log(f"first page with the panel in the browser: {time.time() - t:.1f} s")
             card = page.locator('.pcam-card').first.text_content()
@@ -130,6 +137,9 @@ def main():
                 assert d <= 1e-4, f"{f.name}: the panel says {got[f.stem]}, pcam_predict {ref[f.stem]}"
             assert all(len(o['p'].split('.')[1]) == 4 for o in r), [o['p'] for o in r]   # 4 decimals
             assert [o['name'] for o in r] == [f.name for f in three], r   # upload order
+            # the patch view (the last upload is selected): the patch with its centre box and its P bar, a picture that loaded (light install too)
+            page.wait_for_function("Array.from(document.querySelectorAll('.pcam-panel img:not(.pcam-slides img):not(.pcam-thumb)')).some(i => i.complete && i.naturalWidth > 200)", timeout=60_000)
+            log("  the patch view shows the selected patch (its picture loaded)")
             # 2. a file that is not an image
             (tmp/'notes.tif').write_text('these are my notes, not an image')
             upload(page, [tmp/'notes.tif']); r = wait_rows(page, 4)
@@ -149,7 +159,7 @@ def main():
             assert r[5]['size'] == '384x384' and r[5]['status'] == 'ok', r[5]
             img = page.locator('.pcam-panel img:not(.pcam-slides img)').last
             assert img.is_visible() and img.bounding_box()['width'] > 200
-            # 4b. a region file larger than Voila's default websocket limit (10 MB), scored with 96 px squares
+            # 4b. a region file larger than the usual websocket limit (10 MB), scored with 96 px squares
             page.locator('.pcam-panel .widget-dropdown:has(label:text-is("square (px)")) select').select_option('96')
             Image.fromarray(np.tile(region, (6, 6, 1))[:2048, :2048]).save(tmp/'big.tif')   # uncompressed: 12.6 MB
             t = time.time(); upload(page, [tmp/'big.tif']); r = wait_rows(page, 7)
@@ -196,9 +206,12 @@ def main():
                 page.wait_for_function("document.querySelector('.pcam-panel').textContent.includes('1024 squares of 32x32 px')", timeout=600_000)
                 log(f"1024x1024 region at stride 32 (1,024 windows): file chooser to heatmap shown: {time.time() - t:.1f} s")
             br.close()
-        # 6. stopping pcam_app (SIGTERM, as a service manager does) stops Voila and its kernels: nothing is left running
+            bad = [m for m in console if 'Unsatisfied version' in m or m.startswith('error')]
+            assert not bad, f"the browser console has warnings or errors: {bad[:5]}"
+            log(f"  browser console: {len(console)} messages, no version warnings or errors")
+        # 7. stopping pcam_app (SIGTERM, as a service manager does): it ends, nothing is left running
         n = stop_cleanly(app)
-        log(f"pcam_app stopped with SIGTERM: its {n} processes (Voila and its kernels) all ended")
+        log(f"pcam_app stopped with SIGTERM: its {n} process(es) all ended")
         log("PASSED")
     finally:
         kill(app); shutil.rmtree(tmp, ignore_errors=True)

@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The browser test of `pcam_app --slides` (issue 23): a real Voila server, a real headless Chromium, a real slide file.
+"""The browser test of `pcam_app --slides` (issue 23): a real server (Solara, one process), a real headless Chromium, a real slide file.
 
     python tools/slide_app_test.py                      # the test (tools/test.sh runs it after app_test.py)
     python tools/slide_app_test.py --screenshot F.png   # also save a screenshot of the slide view (docs)
@@ -83,6 +83,7 @@ def main():
             br = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=ARGS)
             page = br.new_page(viewport=dict(width=1100, height=1600))
             page.goto(url); page.wait_for_selector('.pcam-slides select', timeout=120_000)
+            assert page.locator('.pcam-slides input[type=text]').first.is_disabled(), 'the slide folder can be changed from the page'   # it serves only --slides
             assert page.locator('.pcam-slides').is_visible() and not page.locator('.pcam-panel .widget-upload').first.is_visible()   # whole-slides mode
             opts, t = [], time.time()
             while len(opts) < 2 and time.time() - t < 60:   # the list's options are drawn a moment after the select

@@ -74,6 +74,8 @@ if [ -x "${PCAM_CHROMIUM:-/usr/bin/chromium}" ] || [ "${CI:-}" = "true" ]; then
   python tools/app_test.py || status=1
   echo "== tools/slide_app_test.py: pcam_app --slides in headless Chromium" >&2
   python tools/slide_app_test.py || status=1
+  echo "== tools/load_test.py: 8 browser sessions on pcam_app at once (a class at a size CI holds; 30: see nbs/04a_app.ipynb)" >&2
+  python tools/load_test.py --sessions 8 --after 90 --ready-s 30 || status=1
   echo "== tools/docs_test.py: the docs site (tools/docs.py, built into a temporary folder) in headless Chromium" >&2
   python tools/docs_test.py || status=1
 else
