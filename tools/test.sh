@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # pcam_nb's test suite, the README's test commands:
-#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook (about 10 minutes on 2 cores)
+#   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook (times: README's Tests section)
 #   bash tools/test.sh full       # CI's run: the same with the long cells (#| long), then the walkthrough in a Jupyter kernel (with the real sample and without),
 #                                 # JupyterLab, the light install, and pcam_app and the docs site in headless Chromium
 #   bash tools/test.sh slow       # also the long real-data benchmarks (#| slow); `full slow` for both
