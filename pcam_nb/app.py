@@ -16,8 +16,8 @@ from .panel import SHIPPED_LABEL, pcam_panel, PCamPanel
 from .slideio import slide_files, slide_kind
 
 # %% auto #0
-__all__ = ['WS_MAX_BYTES', 'LOCAL', 'CULL_S', 'MAX_SESSIONS', 'TOKEN_ENV', 'COOKIE', 'shared_model', 'session_panel', 'warm_up',
-           'app_script', 'guarded', 'live_sessions', 'serve', 'tidy', 'check_app', 'pcam_app_cli']
+__all__ = ['WS_MAX_BYTES', 'LOCAL', 'CULL_S', 'MAX_SESSIONS', 'TOKEN_ENV', 'COOKIE', 'shared_model', 'session_panel', 'give_back',
+           'warm_up', 'app_script', 'guarded', 'live_sessions', 'serve', 'tidy', 'check_app', 'pcam_app_cli']
 
 # %% ../nbs/04a_app.ipynb #1d47e6b7
 WS_MAX_BYTES = 256*2**20   # websocket message limit: an upload arrives in one message (the panel refuses files over `panel.UPLOAD_MAX_MB`)
@@ -47,16 +47,20 @@ def session_panel()->PCamPanel:
     return pcam_panel(shared_model(e['PCAM_APP_MODEL'], dev), dev, e.get('PCAM_APP_LABEL'), e.get('PCAM_APP_SLIDES') or None, e.get('PCAM_APP_OUT') or None,
                       served=True)
 
+def give_back():
+    "Collect freed objects' cycles and hand the memory back to the system (glibc's malloc_trim; elsewhere the collection only)"
+    import ctypes, gc
+    gc.collect()
+    try: ctypes.CDLL('libc.so.6').malloc_trim(0)
+    except OSError: pass
+
 def warm_up()->float:
     "Play one visitor before the first comes (the examples scored, a patch drawn), so what loads once is loaded: seconds it took"
-    import ctypes, gc
     def close(w):   # a widget and all it holds: out of ipywidgets' registry
         for k in getattr(w, 'children', ()): close(k)
         w.close()
     t = time.time(); p = session_panel(); p.try_examples(); close(p); del p
-    gc.collect()
-    try: ctypes.CDLL('libc.so.6').malloc_trim(0)
-    except OSError: pass
+    give_back()
     return time.time() - t
 
 def app_script(
@@ -136,15 +140,12 @@ def serve(
     server.run()
 
 def tidy(server, every:float=10):
-    "While `server` runs: when sessions have closed, collect their cycles and hand the freed memory back to the system (glibc's malloc_trim)"
-    import ctypes, gc
-    try: trim = ctypes.CDLL('libc.so.6').malloc_trim
-    except OSError: trim = lambda _: 0   # not glibc: Python's own collection only
+    "While `server` runs: when sessions have closed, collect their cycles and hand the freed memory back (`give_back`)"
     last = live_sessions()
     while not server.should_exit:
         time.sleep(every)
         n = live_sessions()
-        if n < last: gc.collect(); trim(0)
+        if n < last: give_back()
         last = n
 
 # %% ../nbs/04a_app.ipynb #8196a6ab

@@ -15,7 +15,7 @@ from .core import *
 # %% auto #0
 __all__ = ['PCAM_MPP', 'SLIDE_EXTS', 'UM', 'MPP_RANGE', 'VENDOR_MPP', 'READERS', 'patch_slide', 'write_slide', 'SlideError',
            'OpenSlideReader', 'TiffReader', 'ZarrReader', 'slide_kind', 'Slide', 'write_ome_tiff', 'write_flat_tiff',
-           'write_ome_zarr', 'write_dicom', 'slide_files', 'not_slides', 'slide_names', 'thumbnail']
+           'write_ome_zarr', 'write_dicom', 'slide_files', 'not_slides', 'slide_names', 'slide_name', 'thumbnail']
 
 # %% ../nbs/01f_slideio.ipynb #4b992779
 PCAM_MPP = 0.972   # microns per pixel of PCam's patches: 10x, Camelyon16's 0.243 um/px at 40x times 4
@@ -494,6 +494,15 @@ def slide_names(
         return p.stem if p.is_file() else n
     names = [short(Path(p)) for p in files]
     return {Path(p): n if names.count(n) == 1 else Path(p).name.replace('.', '_') for p, n in zip(files, names)}
+
+def slide_name(
+    path:str|Path,   # one slide
+)->str:              # its output name, as `score_slides` names it among the slides of its folder
+    "One slide's output name: the one `slide_names` gives it beside its folder's other slides (so `pcam_slide --slides` and the slide view agree)"
+    p = Path(path)
+    try: sib = slide_files(p.parent)
+    except MissingError: sib = []
+    return {q.resolve(): n for q, n in slide_names(sib).items()}.get(p.resolve()) or slide_names([p])[p]
 
 # %% ../nbs/01f_slideio.ipynb #d9e5706e
 def thumbnail(

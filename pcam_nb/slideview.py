@@ -15,7 +15,7 @@ from fastcore.basics import patch
 from .core import *
 from .modelfile import PCamModel
 from .predict import view_probs, model_p, gradcam, heatmap, show_gradcam, show_heatmap
-from .slideio import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, slide_files, slide_names, slide_kind
+from .slideio import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, slide_files, slide_name, slide_kind
 from .slide import MIN_TISSUE, square_offset, windows_mm2, score_slide, p_grid, tumour_regions, run_key, read_tiles, weighed_tiles
 
 # %% auto #0
@@ -34,7 +34,7 @@ def slide_folder(
     "The folder that holds (or will hold) a slide's results for this model and these settings"
     s = slide if isinstance(slide, Slide) else Slide(slide)
     key = run_key(s, stride, tta, min_tissue, info)
-    d = Path(out)/slide_names([s.path])[s.path]
+    d = Path(out)/slide_name(s.path)
     if not (d/'run.json').is_file() or json.loads((d/'run.json').read_text()) == key: return d
     return Path(out)/f"{d.name}.{hashlib.sha256(json.dumps(key, sort_keys=True).encode()).hexdigest()[:8]}"
 
@@ -272,7 +272,7 @@ def list_slides(self:SlideView)->list:
     else: self.msg.value = ''
     keep, self._listing = self.pick.value, True
     try:
-        done = lambda f: (self._root(f)/slide_names([f])[f]/'summary.json').is_file()
+        done = lambda f: (self._root(f)/slide_name(f)/'summary.json').is_file()
         self.pick.options = [(f.name + (' (scored: opens at once)' if done(f) else ''), str(f)) for f in files]
         self.pick.value = keep if keep in map(str, files) else str(files[0]) if files else None
     finally: self._listing = False
