@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02f_bench_train.ipynb were made.
+"""Cross-validation of one recipe on the CPU: how the 2-core numbers in nbs/02i_bench_train.ipynb were made.
 
     python bench/cv.py NAME FOLDS SEED [key=value ...]     # e.g. eff0-e20 3 0 arch=efficientnet_lite0 pretrained=yes epochs=20
     python bench/cv.py NAME resume                         # continue an interrupted one (its settings are in its folder; give mixup/smooth/wd again)
@@ -17,7 +17,7 @@ from pathlib import Path
 import torch
 torch.set_num_threads(int(os.environ.get('PCAM_THREADS', os.cpu_count())))   # PCAM_THREADS=1: two runs side by side on 2 cores
 from pcam_nb.core import sample_path
-from pcam_nb.train import train_cv
+from pcam_nb.cv import train_cv
 from fastai.callback.core import Callback
 from fastai.callback.mixup import MixUp
 from fastai.losses import LabelSmoothingCrossEntropyFlat

@@ -18,7 +18,8 @@ from pathlib import Path
 import torch
 torch.set_num_threads(int(os.environ.get('PCAM_THREADS', os.cpu_count())))   # PCAM_THREADS=1: two runs side by side on 2 cores
 from pcam_nb.core import atomic_path, sample_path
-from pcam_nb.train import CV_RUN, train, train_cv
+from pcam_nb.train import train
+from pcam_nb.cv import CV_RUN, train_cv
 
 def _value(v):
     for f in (int, float):

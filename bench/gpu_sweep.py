@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""GPU sweep (the learning-rate and recipe numbers of nbs/02f_bench_train.ipynb): lr_find's valley for ResNet-18 from scratch
+"""GPU sweep (the learning-rate and recipe numbers of nbs/02i_bench_train.ipynb): lr_find's valley for ResNet-18 from scratch
 over 10 seeds, then 5-fold cross-validation of candidate recipes (out-of-fold AUC, and with D4 TTA), seed-major within a
 time budget. Results in $OUT/sweep.json; how it ran on the device machine: bench/README.md.
 
@@ -11,7 +11,8 @@ import numpy as np, torch
 T0 = time.time()
 data, budget, out = Path(sys.argv[1]), float(sys.argv[2]), Path(os.environ.get('OUT', '/tmp/out'))
 quick = len(sys.argv) > 3   # a CPU dry run on tiny data
-from pcam_nb.train import train_cv, train_dls, train_learner, choose_lr, seeded
+from pcam_nb.recipe import train_dls, train_learner, choose_lr, seeded
+from pcam_nb.cv import train_cv
 from pcam_nb.modelfile import load_model
 from pcam_nb.evaluate import held_out_patches
 from pcam_nb.predict import stream_views

@@ -11,7 +11,7 @@ import ast, json, re, statistics, subprocess, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-HEAVY = ('pcam_nb.train', 'pcam_nb.checkpoint', 'pcam_nb.distributed', 'fastai.distributed', 'accelerate', 'fastai.vision.all')
+HEAVY = ('pcam_nb.recipe', 'pcam_nb.train', 'pcam_nb.cv', 'pcam_nb.train_cli', 'pcam_nb.checkpoint', 'pcam_nb.distributed', 'fastai.distributed', 'accelerate', 'fastai.vision.all')
 
 def modules():
     "Lines per exported module"

@@ -19,7 +19,9 @@ from sklearn.metrics import roc_auc_score
 from pcam_nb.metrics import calibrate
 from pcam_nb.modelfile import shipped_model, load_model
 from pcam_nb.slideio import write_slide, PCAM_MPP
-from pcam_nb.slide import MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores, score_slide, PATCH_SZ
+from pcam_nb.core import PATCH_SZ
+from pcam_nb.slidecall import MOSAIC_SIZE, oof_p, mosaic_layout, mosaic_scores
+from pcam_nb.slide import score_slide
 sys.path.insert(0, str(Path(__file__).parent))
 from stain_shift import held_out_folds
 
@@ -36,7 +38,7 @@ def at(ms, t): return dict(sensitivity=float((ms.score[ms.label == 1] >= t).mean
 def ship(name=None):
     "A shipped model's slide call (slide.slide_call_card): the nulls and lesion samples from its recipe's out-of-fold P (all 4,000 patches; 03c checks it half against half)"
     from pcam_nb.core import atomic_path
-    from pcam_nb.slide import slide_call_card
+    from pcam_nb.slidecall import slide_call_card
     d = Path(shipped_model(name)) if name else shipped_model(); f = d/'model.json'; info = json.loads(f.read_text())
     info['slide_call'] = slide_call_card(oof_p(d), info)
     with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))

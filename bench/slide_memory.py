@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Peak memory of `pcam_slide` on slides of growing size (nbs/03c_slide.ipynb, "Speed and memory").
+"""Peak memory of `pcam_slide` on slides of growing size (nbs/03d_slide.ipynb, "Speed and memory").
 
     python bench/slide_memory.py OUT [SIDE ...]     # e.g. /tmp/slides 10000 20000 40000 (level-0 pixels, 40x)
 

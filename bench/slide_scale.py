@@ -26,8 +26,9 @@ from sklearn.metrics import roc_auc_score
 from pcam_nb.core import PATCH_SZ
 from pcam_nb.modelfile import shipped_model, load_model
 from pcam_nb.slideio import PCAM_MPP, write_slide, Slide
-from pcam_nb.slide import (LOOKALIKE, NULL_WINDOWS, SQUARE_SIDES, add_artefacts, score_slide, read_tiles, p_grid, square_scores,
-                           tumour_regions, slide_call_card, oof_p, tissue_check, slide_p, best_squares, scoring_grid)
+from pcam_nb.slidecall import (LOOKALIKE, NULL_WINDOWS, SQUARE_SIDES, add_artefacts, p_grid, square_scores, tumour_regions, slide_call_card, oof_p,
+                               slide_p, best_squares)
+from pcam_nb.slide import score_slide, read_tiles, tissue_check, scoring_grid
 sys.path.insert(0, str(Path(__file__).parent))
 from stain_shift import held_out_folds
 

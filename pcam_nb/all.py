@@ -21,11 +21,16 @@ from .learner import *
 from .modelfile import *
 from .checkpoint import *
 from .distributed import *
+from .recipe import *
 from .train import *
+from .cv import *
+from .train_cli import *
 from .predict import *
 from .evaluate import *
 from .slideio import *
+from .slidecall import *
 from .slide import *
+from .slide_cli import *
 from .slideview import *
 from .panel import *
 from .app import *

@@ -11,7 +11,7 @@ from fastcore.docments import docments
 from .core import PCamError, pcam_log
 
 # %% auto #0
-__all__ = ['CLI_ERRORS', 'cli_parser', 'log_to', 'run_cli', 'run_here']
+__all__ = ['CLI_ERRORS', 'cli_parser', 'shared_args', 'log_to', 'run_cli', 'run_here']
 
 # %% ../nbs/00b_cli.ipynb #bffe3624
 CLI_ERRORS = (PCamError, OSError)  # reported as one line by `run_cli`: a user's error, or the system's (a disk, a permission); anything else is a bug
@@ -33,10 +33,15 @@ def cli_parser(
     func,               # a function with docments; `@delegates` parameters included
     prog:str,           # the command's name
     skip:tuple=(),      # parameters the command does not offer
+    shared:tuple=(),    # functions whose parameters several commands offer, declared once there: `func` receives them in its `**kwargs`
 )->argparse.ArgumentParser:
-    "An argument parser with one option per parameter of `func`: its default, its type and its docment"
-    docs, p = docments(func), argparse.ArgumentParser(prog=prog, description=func.__doc__)
-    for n, prm in inspect.signature(func).parameters.items():
+    "An argument parser with one option per parameter of `func` (and of `shared`): its default, its type and its docment"
+    docs, p, params = docments(func), argparse.ArgumentParser(prog=prog, description=func.__doc__), dict(inspect.signature(func).parameters)
+    for g in shared:
+        twice = [n for n in inspect.signature(g).parameters if n in params]
+        if twice: raise TypeError(f"{func.__name__} declares {', '.join(twice)}, which {g.__name__} declares for every command")
+        params |= inspect.signature(g).parameters; docs |= docments(g)
+    for n, prm in params.items():
         if n in skip or prm.kind in (prm.VAR_POSITIONAL, prm.VAR_KEYWORD): continue
         opt, h, d, kinds = '--' + n.replace('_', '-'), (docs.get(n) or '').replace('%', '%%'), prm.default, _arg_kinds(prm.annotation)
         if kinds in (['bool'], ['store_true']):
@@ -49,6 +54,14 @@ def cli_parser(
         p.add_argument(opt, dest=n, type=typ, required=req, nargs='+' if many else None, default=None if req else d, metavar=n.upper(),
                        help=h + ('' if req or d is None else f' (default: {d})'))
     return p
+
+# %% ../nbs/00b_cli.ipynb #ce8722bc
+def shared_args(
+    kwargs:dict,   # a command's keyword arguments (changed: `func`'s are taken out)
+    func,          # a `shared` function of the command (`cli_parser`)
+)->dict:           # `func`'s arguments, by name
+    "Take the arguments of a shared option function out of a command's `kwargs`"
+    return {k: kwargs.pop(k) for k in inspect.signature(func).parameters if k in kwargs}
 
 # %% ../nbs/00b_cli.ipynb #ea64d97b
 @contextmanager
@@ -68,12 +81,13 @@ def run_cli(
     argv:list|None=None,        # arguments (default: sys.argv[1:])
     skip:tuple=(),              # parameters of `func` the command does not offer
     errors:tuple=CLI_ERRORS,    # exceptions reported as `prog: message` with exit code 1
+    shared:tuple=(),            # functions whose parameters several commands offer (`cli_parser`): passed to `func` by name
 ):
     "Parse `argv` for `func` (`cli_parser`) and run it; a user's error ends it with one line and exit code 1"
     argv = sys.argv[1:] if argv is None else argv
     # --valid_pct is --valid-pct; values untouched
     argv = [('--' + a[2:].partition('=')[0].replace('_', '-') + ''.join(a.partition('=')[1:])) if a.startswith('--') else a for a in argv]
-    args = vars(cli_parser(func, prog, skip).parse_args(argv))
+    args = vars(cli_parser(func, prog, skip, shared).parse_args(argv))
     with log_to(sys.stderr):
         try: return func(**args)
         except errors as e: sys.exit(f"{prog}: {e}")

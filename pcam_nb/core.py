@@ -4,7 +4,7 @@
 
 # %% ../nbs/00_core.ipynb #a186d2dd
 from __future__ import annotations
-import hashlib, importlib, importlib.util, json, logging, os, sys, tempfile, warnings
+import hashlib, importlib, importlib.util, io, json, logging, os, sys, tempfile
 from contextlib import contextmanager
 from pathlib import Path
 import numpy as np
@@ -14,7 +14,7 @@ __all__ = ['PATCH_SZ', 'CENTER_SZ', 'LABEL_NAMES', 'METRICS', 'SEED', 'VALID_PCT
            'PCAM_STD', 'pcam_log', 'PCamError', 'InputError', 'MissingError', 'ExistsError', 'RunError',
            'MissingPackage', 'center_box', 'center_crop', 'as_label', 'label_name', 'atomic_path', 'sample_path',
            'example_patches', 'file_hash', 'h5_names', 'bars_wanted', 'few', 'refuse_existing', 'FullInstallError',
-           'need_torch', 'need_full_install', 'dihedral', 'ResultTable']
+           'need_torch', 'need_full_install', 'dihedral', 'fig_png', 'ResultTable']
 
 # %% ../nbs/00_core.ipynb #2a5f57a5
 class PCamError(Exception):
@@ -221,6 +221,20 @@ def dihedral(
         return np.flip(x, -1) if k >= 4 else x
     x = x.rot90(k % 4, (-2, -1))
     return x.flip(-1) if k >= 4 else x
+
+# %% ../nbs/00_core.ipynb #87ede30f
+def fig_png(
+    fig,                        # a matplotlib figure (left open: the caller closes it)
+    path:str|Path|None=None,    # also write it there, atomically (`atomic_path`)
+    overwrite:bool=False,       # replace a file already at `path`
+    dpi:int=90,                 # its resolution
+    tight:bool=True,            # crop to what is drawn (matplotlib's bbox_inches='tight')
+)->bytes:                       # the PNG
+    "A matplotlib figure as PNG bytes, written to `path` too when given: every PNG pcam_nb makes comes from here"
+    b = io.BytesIO(); fig.savefig(b, format='png', dpi=dpi, **(dict(bbox_inches='tight') if tight else {}))
+    if path is not None:
+        with atomic_path(path, overwrite=overwrite) as p: Path(p).write_bytes(b.getvalue())
+    return b.getvalue()
 
 # %% ../nbs/00_core.ipynb #b3d34013
 class ResultTable:

@@ -13,14 +13,14 @@ from fastcore.meta import delegates
 from sklearn.metrics import roc_auc_score, roc_curve, precision_recall_curve, average_precision_score
 from .core import *
 from .stain import hed_scale
-from .cli import run_cli
+from .cli import run_cli, shared_args
 from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_patches
 from .data.block import split_items, items_sha, PatchSubset
-from .modelfile import load_model, shipped_model, model_folder, PCamModel, SHIPPED_DIR
+from .modelfile import load_model, model_folder, PCamModel, SHIPPED_DIR
 from .metrics import *
 from .applicability import applicability
-from .predict import (view_probs, read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device,
-                             pick_device, pick_engine, show_patch)
+from .predict import (open_model, call_options, COMMAND_OPTIONS, view_probs, read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device,
+                             show_patch)
 
 # %% auto #0
 __all__ = ['STAIN_SHIFTS', 'ANNOTATION_EXTS', 'EXCLUDED_GROUPS', 'FROC_FP', 'held_out_patches', 'eval_metrics', 'plot_roc',
@@ -189,11 +189,6 @@ def save_threshold(
     with atomic_path(js, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
     return info
 
-# %% ../nbs/03a_evaluate.ipynb #ec45d57d
-def _savefig(fig, fn):
-    with atomic_path(fn, overwrite=True) as p: fig.savefig(p, format='png', dpi=90, bbox_inches='tight')
-    plt.close(fig)
-
 # %% ../nbs/03a_evaluate.ipynb #d8b68ed7
 def _table(m:dict)->str:
     "The metrics as a printed table"
@@ -289,11 +284,9 @@ def write_report(
                                                                                                        if v.shape[1] > 1 else {})
                       | (dict(uncertainty=u) if u is not None else {}) | (dict(refer=rf) if rf is not None else {}))
     with atomic_path(out/'predictions.csv', overwrite=True) as f: df.to_csv(f, index=False)
-    _savefig(plot_roc(y, p, m['threshold']).figure, out/'roc.png')
-    _savefig(plot_pr(y, p, m['threshold']).figure, out/'pr.png')
-    _savefig(plot_calibration(y, p, raw=raw).figure, out/'calibration.png')
-    _savefig(plot_confusion(m).figure, out/'confusion.png')
-    _savefig(plot_top_losses(src, y, p), out/'top_losses.png')
+    for name, fig in (('roc', plot_roc(y, p, m['threshold']).figure), ('pr', plot_pr(y, p, m['threshold']).figure),
+                      ('calibration', plot_calibration(y, p, raw=raw).figure), ('confusion', plot_confusion(m).figure), ('top_losses', plot_top_losses(src, y, p))):
+        fig_png(fig, out/f'{name}.png', overwrite=True); plt.close(fig)
     with atomic_path(out/'metrics.json', overwrite=True) as f: f.write_text(json.dumps(m, indent=1))
     return out
 
@@ -382,9 +375,7 @@ def evaluate(
     model_dir = model_folder(model_dir)   # a folder, or a shipped model's name
     if set_threshold is not None and model_dir.parent == SHIPPED_DIR:
         raise InputError("the shipped model is not changed in place: copy its folder (shipped_model()) and set the threshold of the copy")
-    net = load_model(model_dir, pick_device(device), fuse=True); info = net.info
-    net, used = pick_engine(net, engine, precision)
-    if used == 'onnx': precision = 'fp32'
+    net, precision, used = open_model(model_dir, precision, device, engine); info = net.info
     src, what, warn = eval_source(data, info, split, held_out, verify, show)
     n = 0 if held_out else seen_patches(model_dir, src)
     if n:   # e.g. the shipped model on Kaggle's training folder, which holds the 4,000 patches it learnt from
@@ -552,19 +543,18 @@ def _slides_cmd(slides, annotations, out, force)->dict:
     return m
 
 # %% ../nbs/03a_evaluate.ipynb #7d89529f
-@delegates(evaluate, but=['show'])
+@delegates(evaluate, but=['show', 'model_dir', 'threshold', 'precision', 'device', 'engine'])
 def _evaluate_cmd(
     data:str|None=None,   # data folder: Kaggle layout, official HDF5 files or class subfolders
     slides:str|None=None, # instead of --data: a folder of pcam_slide runs (one folder per slide), scored against --annotations
     annotations:str|None=None,  # with --slides: lesion outlines named after the slides (ASAP .xml or .geojson); a slide with none has no tumour
-    model:str|None=None,  # model folder, or a shipped model's name (`shipped_models`); default: the default shipped one
-    quiet:bool=False,     # no progress bars (never any when the output is a log file or a pipe)
-    **kwargs,
+    **kwargs,             # evaluate's options, and `COMMAND_OPTIONS`
 ):
     "Evaluate a PCam model: ROC AUC with 95% CI, accuracy, sensitivity, specificity, plots; or pcam_slide runs against lesion outlines"
     if (data is None) == (slides is None): raise InputError("give one of --data FOLDER (patches) or --slides RUNS (pcam_slide runs, with --annotations)")
     if slides is not None: return _slides_cmd(slides, annotations, kwargs.get('out'), kwargs.get('force', False))
-    m = evaluate(model, data, show=False if quiet else None, **kwargs)
+    mo, co = shared_args(kwargs, open_model), shared_args(kwargs, call_options)
+    m = evaluate(mo.pop('model'), data, show=False if co.pop('quiet') else None, **mo, **co, **kwargs)
     print(_table(m))
     if kwargs.get('out'): print(f"pcam_evaluate: report in {kwargs['out']}")
     return m
@@ -572,4 +562,4 @@ def _evaluate_cmd(
 # %% ../nbs/03a_evaluate.ipynb #8281b004
 def pcam_evaluate_cli(argv=None):
     "Entry point of the `pcam_evaluate` command"
-    run_cli(_evaluate_cmd, 'pcam_evaluate', argv)
+    run_cli(_evaluate_cmd, 'pcam_evaluate', argv, shared=COMMAND_OPTIONS)

@@ -179,11 +179,6 @@ def csv_link(
     b64 = base64.b64encode(results_csv(rows, threshold, meta).encode()).decode()
     return f'<a class="pcam-csv" download="{fn}" href="data:text/csv;base64,{b64}">download CSV ({len(rows)} rows)</a>'
 
-# %% ../nbs/04_panel.ipynb #6e03a416
-def _png(fig)->bytes:
-    "A matplotlib figure as PNG bytes"
-    b = io.BytesIO(); fig.savefig(b, format='png', dpi=100, bbox_inches='tight'); return b.getvalue()
-
 # %% ../nbs/04_panel.ipynb #e4e11add
 def _pbar(ax, p, threshold):
     "A horizontal bar of P(tumour) with the threshold marked"
@@ -204,7 +199,7 @@ def patch_png(
     if cam is None: show_patch(ax, x, 'patch, centre 32x32 boxed')
     else: show_gradcam(x, cam, ax=ax); ax.set_title('Grad-CAM: evidence for tumour', fontsize=7)
     ax.axis('off'); _pbar(bx, p, threshold)
-    return _png(fig)
+    return fig_png(fig)
 
 # %% ../nbs/04_panel.ipynb #7066d647
 def region_png(
@@ -219,7 +214,7 @@ def region_png(
     ax = fig.add_axes([.02, .02, .8, .9])
     show_heatmap(x, hm, ax=ax, alpha=alpha, threshold=threshold)
     fig.colorbar(matplotlib.cm.ScalarMappable(matplotlib.colors.Normalize(0, 1), 'jet'), cax=fig.add_axes([.85, .1, .03, .75]), label='P(tumour)')
-    return _png(fig)
+    return fig_png(fig)
 
 # %% ../nbs/04_panel.ipynb #95f7607b
 def region_summary(

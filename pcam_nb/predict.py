@@ -13,21 +13,21 @@ from fastcore.meta import delegates
 from fastcore.basics import patch
 from .core import *
 from .stain import reinhard
-from .cli import run_cli
+from .cli import run_cli, shared_args
 from .data.readers import read_patch, PatchError, read_folder, FilePatches, read_id_csv
 from .metrics import calibrate, PRESETS
 from .applicability import applicability
-from .modelfile import load_model, Ensemble, OnnxModel, PCamModel, onnx_model
+from .modelfile import load_model, Ensemble, PCamModel, onnx_model
 try:
     import torch
     from pcam_nb.model import resolve_precision
 except ImportError: torch = None   # the light install: ONNX Runtime, float32 on the CPU (`OnnxModel`)
 
 # %% auto #0
-__all__ = ['model_device', 'pick_device', 'view_probs', 'model_p', 'patch_uncertainty', 'predict_batch', 'read_batch',
-           'read_ahead', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam', 'show_patch', 'show_gradcam',
-           'heatmap', 'show_heatmap', 'predict_images', 'resolve_threshold', 'write_submission', 'pick_engine',
-           'pcam_predict_cli']
+__all__ = ['COMMAND_OPTIONS', 'model_device', 'pick_device', 'view_probs', 'model_p', 'patch_uncertainty', 'predict_batch',
+           'read_batch', 'read_ahead', 'stream_views', 'predict_source', 'predict_bytes', 'gradcam', 'show_patch',
+           'show_gradcam', 'heatmap', 'show_heatmap', 'predict_images', 'resolve_threshold', 'write_submission',
+           'pick_engine', 'open_model', 'call_options', 'pcam_predict_cli']
 
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep_np(x:np.ndarray, info:dict)->np.ndarray:
@@ -414,30 +414,42 @@ def threshold(self:PCamModel, preset:str|float|None=None)->float:
     "The threshold for a preset, a number, or None: the model's own (`resolve_threshold`)"
     return resolve_threshold(self.info, preset)[0]
 
+# %% ../nbs/03_predict.ipynb #1275847c
+def open_model(
+    model:str|None=None,   # model folder (one model or an ensemble), or a shipped model's name (`shipped_models`); default: the default shipped one
+    precision:str='auto',  # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
+    device:str='auto',     # cpu, cuda, or auto (a GPU when there is one)
+    engine:str='auto',     # auto (ONNX Runtime on a CPU, float32, where installed), onnx or torch (`pick_engine`)
+)->tuple:                  # (the model to predict with, the precision it runs at, 'onnx' or 'torch')
+    "A model as every command opens it: loaded on its device with BatchNorm folded, through the engine `pick_engine` picks (ONNX Runtime: float32)"
+    m, used = pick_engine(load_model(model, pick_device(device), fuse=True), engine, precision)
+    return m, 'fp32' if used == 'onnx' else precision, used
+
+def call_options(
+    threshold:str|None=None,  # the threshold of the calls: a number, or screening, balanced, confirmatory (the model's presets); default: the model's
+    quiet:bool=False,         # no progress bar (never one when the output is a log file or a pipe)
+)->dict:                      # the options, as given
+    "The options of the calls and of the progress bar that every scoring command offers"
+    return dict(threshold=threshold, quiet=quiet)
+
+COMMAND_OPTIONS = (open_model, call_options)   # the options pcam_predict, pcam_evaluate and pcam_slide share: `run_cli(..., shared=COMMAND_OPTIONS)`
+
 # %% ../nbs/03_predict.ipynb #d4ae2894
 @delegates(predict_images, but=['show', 'precision'])
 def _predict_cmd(
     images:list,                  # image folders or files to score
-    model:str|None=None,          # model folder, or a shipped model's name (`shipped_models`); default: the default shipped one
     out:str='submission.csv',     # the submission CSV
     calls:bool=False,             # write 0/1 calls at the threshold instead of probabilities
-    # the threshold of the calls and the count: a number, screening, balanced or confirmatory (the model's presets); default: the model's
-    threshold:str|None=None,
-    precision:str='auto',         # fp32, bf16, or auto: bf16 where the hardware has it natively (faster; within 0.01 of fp32)
-    device:str='auto',            # cpu, cuda, or auto (a GPU when there is one)
-    engine:str='auto',            # auto (ONNX Runtime on a CPU, float32, where installed), onnx or torch (`pick_engine`)
     # also a CSV with one row per image: id, p, flag (empty where the model applies, else why not), and with TTA uncertainty and refer
     details:str|None=None,
     force:bool=False,             # replace an existing --out (and --details)
-    quiet:bool=False,             # no progress bar (never one when the output is a log file or a pipe)
-    **kwargs,
+    **kwargs,                     # predict_images' options, and `COMMAND_OPTIONS`
 ):
     "Write P(tumour) for every image as a Kaggle submission (id,label)"
     refuse_existing(out, 'a file', force)
     if details: refuse_existing(details, 'a file', force)
-    m = load_model(model, pick_device(device), fuse=True); info = m.info
-    m, used = pick_engine(m, engine, precision)
-    if used == 'onnx': precision = 'fp32'
+    m, precision, used = open_model(**shared_args(kwargs, open_model)); info = m.info
+    threshold, quiet = shared_args(kwargs, call_options).values()
     t0 = time.time()
     try: df, errs, extra = predict_images(m, images, show=not quiet and bars_wanted(), precision=precision, details=True, **kwargs)
     except PatchError as e:
@@ -465,4 +477,4 @@ def _predict_cmd(
 # %% ../nbs/03_predict.ipynb #3278e759
 def pcam_predict_cli(argv=None):
     "Entry point of the `pcam_predict` command"
-    run_cli(_predict_cmd, 'pcam_predict', argv)
+    run_cli(_predict_cmd, 'pcam_predict', argv, shared=COMMAND_OPTIONS)

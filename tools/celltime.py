@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Where a notebook's test time goes: run it cell by cell as nbdev_test does and list the slowest cells.
 
-    OMP_NUM_THREADS=1 PCAM_SAMPLE=... python tools/celltime.py nbs/02e_train.ipynb [--flags "sample long"] [--top 12]
+    OMP_NUM_THREADS=1 PCAM_SAMPLE=... python tools/celltime.py nbs/02f_train.ipynb [--flags "sample long"] [--top 12]
 
 Cells flagged with a directive of settings.ini's tst_flags run only when --flags names it (as in nbdev_test);
 the closing `nbdev_export()` cell is left out. Stops at the first failing cell and says which.

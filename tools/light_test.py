@@ -6,10 +6,10 @@
 In the light environment (ONNX Runtime, no torch): torch is not importable; `pcam_predict --help` answers (its time is
 printed); `pcam_predict` on the shared test patches (synthetic TIFFs where they are absent) gives the full install's P
 to 1e-5, with and without TTA; `pcam_slide` on an Aperio SVS written here gives the full install's tiles.csv; Grad-CAM
-and training say that they need the full install. The browser test of `pcam_app` runs on the light install too
+and training say that they need the full install; README's Python example, saved as a file, runs and prints. The browser test of `pcam_app` runs on the light install too
 (tools/test.sh: PCAM_APP_BIN). Everything it writes goes into a temporary folder. Exit status 0: passed.
 """
-import os, subprocess, sys, tempfile, time
+import os, re, subprocess, sys, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from PIL import Image
@@ -89,7 +89,17 @@ def main():
         r = run([lb/'pcam_train', '--help'], ok=False, cwd=tmp)
         if r.returncode == 0 or 'needs the full install' not in r.stderr: fail(f"pcam_train in the light install:\n{r.stdout}{r.stderr}")
         log("Grad-CAM and pcam_train say they need the full install:", r.stderr.strip().splitlines()[-1])
+        readme_example(lb, tmp)
     log("PASSED")
+
+
+def readme_example(lb, tmp):
+    "README's Python example, saved as a .py file as a newcomer would, runs in the light install and prints its three rows"
+    code = re.search(r"```python\n(.*?)```", (ROOT/'README.md').read_text(), re.S).group(1)
+    (tmp/'example.py').write_text(code)
+    out = run([lb/'python', tmp/'example.py'], cwd=tmp).stdout.strip().splitlines()
+    if len(out) != 4 or out[0].split() != ['id', 'label']: fail(f"README's Python example printed:\n{chr(10).join(out)}")
+    log(f"README's Python example runs in the light install and prints {len(out) - 1} rows")
 
 
 if __name__ == '__main__': main()

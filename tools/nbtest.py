@@ -20,7 +20,7 @@ p.add_argument('--n_workers', type=int, default=2)
 p.add_argument('--skip', nargs='*', default=[], help='notebooks left out (by file name)')
 a = p.parse_args()
 cfg = get_config()
-LONGEST = ('06_walkthrough', '02e_train', '03a_evaluate', '03_predict', '02a_learner', '01_data.synth', '03c_slide', '04_panel')   # started first
+LONGEST = ('06_walkthrough', '02f_train', '02h_train_cli', '02g_cv', '03a_evaluate', '03_predict', '02a_learner', '01_data.synth', '03d_slide', '03c_slidecall', '04_panel')   # started first
 files = sorted((f.absolute() for f in nbglob(as_path=True) if f.name not in a.skip),
                key=lambda f: (LONGEST.index(f.stem) if f.stem in LONGEST else len(LONGEST), f.name))
 if a.skip: print(f"== left out: {', '.join(a.skip)}")

@@ -72,7 +72,7 @@ class StainNorm(Transform):
     def encodes(self, x:TensorImage): return reinhard(x)
 
 # %% ../../nbs/01b_data.block.ipynb #ae87f39f
-# `HEDJitter` strength here and from scratch: each stain scaled by U(0.95, 1.05), shifted by U(-0.02, 0.02); ImageNet starts train at `train.PRETRAINED_STAIN`
+# `HEDJitter` strength here and from scratch: each stain scaled by U(0.95, 1.05), shifted by U(-0.02, 0.02); ImageNet starts train at `recipe.PRETRAINED_STAIN`
 STAIN = 0.05
 
 def pcam_batch_tfms(
