@@ -37,12 +37,11 @@ def at(ms, t): return dict(sensitivity=float((ms.score[ms.label == 1] >= t).mean
 
 def ship(name=None):
     "A shipped model's slide call (slide.slide_call_card): the nulls and lesion samples from its recipe's out-of-fold P (all 4,000 patches; 03c checks it half against half)"
-    from pcam_nb.core import atomic_path
+    from pcam_nb.modelfile import ModelCard, update_card
     from pcam_nb.slidecall import slide_call_card
-    d = Path(shipped_model(name)) if name else shipped_model(); f = d/'model.json'; info = json.loads(f.read_text())
-    info['slide_call'] = slide_call_card(oof_p(d), info)
-    with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
-    print(json.dumps(info['slide_call']['null'], indent=1))
+    d = Path(shipped_model(name)) if name else shipped_model()
+    card = update_card(d, slide_call=slide_call_card(oof_p(d), ModelCard.read(d)))
+    print(json.dumps(card.slide_call['null'], indent=1))
 
 def mosaic_image(G, patches, seed):
     "The 10x image of a layout: patches where G >= 0, faintly noisy glass elsewhere"

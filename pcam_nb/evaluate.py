@@ -16,11 +16,12 @@ from .stain import hed_scale
 from .cli import run_cli, shared_args
 from .data.readers import PatchError, read_pcam, read_h5, pcam_layout, verify_patches
 from .data.block import split_items, items_sha, PatchSubset
-from .modelfile import load_model, model_folder, PCamModel, SHIPPED_DIR
+from .modelfile import load_model, ModelCard, update_card, model_folder, PCamModel, SHIPPED_DIR
 from .metrics import *
 from .applicability import applicability
 from .predict import (open_model, call_options, COMMAND_OPTIONS, view_probs, read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device,
                              show_patch)
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['STAIN_SHIFTS', 'ANNOTATION_EXTS', 'EXCLUDED_GROUPS', 'FROC_FP', 'held_out_patches', 'eval_metrics', 'plot_roc',
@@ -35,9 +36,10 @@ def held_out_patches(
     info:dict,       # the model's model.json
 )->PatchSubset:      # the model's validation patches, in training's order
     "The patches a model was validated on, found again in `data` and checked against the fingerprint in `info`"
-    if 'members' in info: raise InputError("an ensemble's members were each validated on a different fold: its honest numbers are the "
+    info = as_card(info)   # a card, or a model.json's content
+    if info.members is not None: raise InputError("an ensemble's members were each validated on a different fold: its honest numbers are the "
                                            "out-of-fold ones in its cv.json; evaluate one member folder with --held-out, or other data")
-    d = info.get('data') or {}
+    d = info.data or {}
     if d.get('n_valid') == 0: raise InputError("this model trained on every patch of its data (valid_pct 0): it has no held-out patches; its recipe's honest "
                                                "numbers are its cross-validation's (model.json cv), or evaluate it on other data")
     if 'valid_sha256' not in d:
@@ -178,16 +180,13 @@ def save_threshold(
     path:str|Path,      # a model folder
     threshold:float,    # the new decision threshold on P(tumour)
     how:str='given',    # how it was chosen (stored as `threshold_from`)
-)->dict:                # the updated model.json
+)->ModelCard:           # the updated card
     "Store a new decision threshold (on P as the model reports it) in a model folder's model.json"
-    load_model(path)   # a valid, intact model folder
+    card = load_model(path).info   # a valid, intact model folder
     if not 0 <= threshold <= 1: raise InputError(f"threshold must be in [0, 1], not {threshold}")
-    js = Path(path)/'model.json'
-    info = json.loads(js.read_text()) | dict(threshold=float(threshold), threshold_from=how)
-    if 'calibration' in info:   # the threshold is on calibrated P; the raw one follows, so that `calibrate_model` run again keeps this choice
-        info['calibration'] |= dict(threshold_raw=float(calibrate(threshold, 1/info['calibration']['temperature'])), threshold_from_raw=how)
-    with atomic_path(js, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
-    return info
+    cal = card.calibration   # the threshold is on calibrated P; the raw one follows, so that `calibrate_model` run again keeps this choice
+    if cal: cal = cal | dict(threshold_raw=float(calibrate(threshold, 1/cal['temperature'])), threshold_from_raw=how)
+    return update_card(path, threshold=float(threshold), threshold_from=how, calibration=cal)
 
 # %% ../nbs/03a_evaluate.ipynb #d8b68ed7
 def _table(m:dict)->str:
@@ -221,12 +220,13 @@ def eval_source(
     show:bool=False,       # progress bar of that check
 )->tuple:                  # (patch source, what it is, a warning or None)
     "The labelled patches to evaluate on, checked up front; a warning when they include the model's training patches"
+    info = as_card(info)   # a card, or a model.json's content
     if held: src, what = held_out_patches(data, info), 'the validation patches of training'
     else:
         split = split or ('test' if pcam_layout(data) == 'h5' else 'train')
         src, what = read_pcam(data, split), f"split {split!r}"
     if src.labels is None: raise PatchError(f"{data} ({what}) has no labels: evaluation needs labelled patches (pcam_predict scores unlabelled ones)")
-    warn, trained_on = None, (info.get('data') or {}).get('path')
+    warn, trained_on = None, (info.data or {}).get('path')
     if not held and trained_on and Path(trained_on) == Path(data).absolute() and split == 'train':
         warn = f"{data}: these patches include the ones this model was trained on, so the numbers are optimistic; use --held-out or other data"
         warnings.warn(warn)
@@ -255,14 +255,15 @@ def eval_scores(
     info:dict|None=None, # the model's model.json: P is calibrated as the model reports it (`predict.model_p`)
 )->dict:                 # `eval_metrics` of P, ece, brier (`raw`: before calibration); with 8 views `no_tta`, `risk_coverage`, `referred`
     "Metrics of P (the averaged views, calibrated where the model is), its calibration, and without TTA beside them"
+    info = as_card(info)   # a card, or a model.json's content
     def one(vv):
-        p = model_p(vv, info or {})
+        p = model_p(vv, info)
         m = eval_metrics(y, p, threshold, n_boot) | dict(ece=ece(y, p), brier=brier(y, p))
-        if (info or {}).get('calibration'): r = vv.mean(1); m['raw'] = dict(ece=ece(y, r), brier=brier(y, r))
+        if (info).get('calibration'): r = vv.mean(1); m['raw'] = dict(ece=ece(y, r), brier=brier(y, r))
         return m
-    m = one(v) | dict(tta=v.shape[1] > 1, calibrated=bool((info or {}).get('calibration')))
-    u, rf = patch_uncertainty(v, info or {})
-    if u is not None: m['risk_coverage'] = risk_coverage(y, model_p(v, info or {}), u)   # referring the most uncertain, against at random
+    m = one(v) | dict(tta=v.shape[1] > 1, calibrated=bool((info).get('calibration')))
+    u, rf = patch_uncertainty(v, info)
+    if u is not None: m['risk_coverage'] = risk_coverage(y, model_p(v, info), u)   # referring the most uncertain, against at random
     if rf is not None: m['referred'] = float(rf.mean())
     if v.shape[1] > 1: m['no_tta'] = one(v[:, :1])
     return m
@@ -276,8 +277,9 @@ def write_report(
     info:dict|None=None,  # the model's model.json (its calibration)
 )->Path:            # `out`
     "Write metrics.json, predictions.csv and the ROC, precision-recall, reliability, confusion and top-loss plots"
-    out, y, p, info = Path(out), src.labels, model_p(v, info or {}), info or {}
-    raw = v.mean(1) if info.get('calibration') else None
+    info = as_card(info)   # a card, or a model.json's content
+    out, y, p, info = Path(out), src.labels, model_p(v, info), info
+    raw = v.mean(1) if info.calibration else None
     out.mkdir(parents=True, exist_ok=True)
     u, rf = patch_uncertainty(v, info)
     df = pd.DataFrame(dict(id=src.ids, label=y, p=p) | (dict(p_raw=raw) if raw is not None else {}) | (dict(p_no_tta=model_p(v[:, :1], info))
@@ -324,7 +326,7 @@ def stain_report(
     "The AUC and the movement of P under each stain or compression change, beside the unchanged patches"
     info = model.info
     y, n = np.asarray(src.labels), len(src)
-    thr = info['threshold'] if threshold is None else threshold
+    thr = info.threshold if threshold is None else threshold
     P = {k: np.empty(n) for k in ['none', *shifts]}
     for s in range(0, n, bs):
         x, _ = read_batch(src, list(range(s, min(s + bs, n))))

@@ -4,6 +4,8 @@
 
 # %% ../nbs/02b_modelfile.ipynb #22a357ff
 from __future__ import annotations
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 import contextlib, hashlib, importlib, importlib.util, io, json, os, tempfile, warnings
 from pathlib import Path
 import numpy as np
@@ -18,14 +20,105 @@ from .stain import REINHARD_TARGET
 from .metrics import calibrate, fit_calibration, operating_points, risk_coverage
 
 # %% auto #0
-__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'SHIPPED_DIR', 'ONNX_FILE', 'input_stats',
-           'save_model', 'PCamModel', 'model_folder', 'load_model', 'Ensemble', 'save_ensemble', 'calibrate_model',
-           'shipped_model', 'shipped_models', 'OnnxModel', 'onnx_model', 'write_onnx']
+__all__ = ['MODEL_FORMAT', 'MODEL_FORMAT_VERSION', 'SINGLE_FORMAT_VERSION', 'SHIPPED', 'SHIPPED_DIR', 'ONNX_FILE', 'ModelCard',
+           'update_card', 'as_card', 'input_stats', 'save_model', 'PCamModel', 'model_folder', 'load_model', 'Ensemble',
+           'save_ensemble', 'calibrate_model', 'shipped_model', 'shipped_models', 'OnnxModel', 'onnx_model',
+           'write_onnx']
 
 # %% ../nbs/02b_modelfile.ipynb #bed49ec8
 MODEL_FORMAT = 'pcam_nb-model'   # model.json's `format`
 MODEL_FORMAT_VERSION = 2         # the newest format this pcam_nb reads and writes: 2 added ensemble folders (`save_ensemble`)
 SINGLE_FORMAT_VERSION = 1        # what a single model's folder is written as: unchanged since 1, so every pcam_nb reads it
+
+# %% ../nbs/02b_modelfile.ipynb #cd4b5b08
+@dataclass(eq=False)
+class ModelCard(Mapping):
+    "A model folder's card (model.json), typed: one field per entry, read as attributes; also a read-only mapping, as the JSON"
+    format:str|None=None               # MODEL_FORMAT
+    format_version:int|None=None       # the card's version: 1 a single model, 2 also ensembles
+    pcam_nb_version:str|None=None      # the pcam_nb that wrote it
+    arch:str|None=None                 # the backbone ('resnet18', 'efficientnet_lite0', ...) or 'ensemble of K'
+    member_arch:list|None=None         # an ensemble's members' backbones
+    members:list|None=None             # an ensemble's member folders, each with the sha256 of its model.json
+    pretrained:dict|bool|None=None     # the ImageNet weights it started from (False: from scratch)
+    weights:dict|None=None             # a single model's safetensors file and its sha256
+    weights_dtype:str|None=None        # float16 where the shipped weights were packed
+    float16_max_abs_p_diff:float|None=None   # how far float16 weights moved P
+    n_out:int|None=None                # outputs of the head (2)
+    vocab:list|None=None               # the labels of those outputs
+    threshold:float|None=None          # the decision threshold on P as the model reports it (calibrated where `calibration` is)
+    threshold_from:str|None=None       # how that threshold was chosen
+    input:dict|None=None               # patch size, normalisation statistics, stain normalisation
+    versions:dict|None=None            # torch, torchvision, fastai at training time
+    data:dict|None=None                # what it learnt from
+    run:dict|None=None                 # the run's settings (`train`)
+    metrics:dict|None=None             # a run's validation numbers
+    cv:dict|None=None                  # the cross-validation that measured its recipe
+    calibration:dict|None=None         # temperature scaling (`calibrate_model`)
+    operating_points:dict|None=None    # the sensitivity-specificity curve and the presets
+    uncertainty:dict|None=None         # the referral cut on the spread of the 8 TTA views
+    slide_call:dict|None=None          # the tumour-free slide null and the slide presets (`slidecall.slide_call_card`)
+    about:str|None=None                # what the model is and what it learnt from
+    intended_use:str|None=None         # what it is for, and not for
+    extra:dict=field(default_factory=dict)   # entries this pcam_nb does not know, kept as they are
+
+    def __post_init__(self):
+        hints = {f.name: str(f.type).replace(' ', '') for f in fields(self) if f.name != 'extra'}
+        kinds = {'str': (str,), 'int': (int,), 'float': (int, float), 'dict': (dict,), 'list': (list,), 'bool': (bool,)}
+        for k, t in hints.items():
+            v, ts = getattr(self, k), [o for o in t.split('|') if o != 'None']
+            ok = any(isinstance(v, kinds[o]) and (o == 'bool' or not isinstance(v, bool)) for o in ts)
+            if v is not None and not ok: raise InputError(f"model card: {k} must be {' or '.join(ts)}, not {type(v).__name__} ({v!r:.60})")
+        if self.threshold is not None and not 0 <= self.threshold <= 1: raise InputError(f"model card: threshold must be in [0, 1], not {self.threshold}")
+
+    def _entries(self)->dict: return {f.name: getattr(self, f.name) for f in fields(self) if f.name != 'extra' and getattr(self, f.name) is not None} | self.extra
+    def __getitem__(self, k): return self._entries()[k]
+    def __iter__(self): return iter(self._entries())
+    def __len__(self): return len(self._entries())
+    def __or__(self, other): return ModelCard.from_dict(dict(self) | dict(other))   # a changed copy, as `dict | dict` gives
+    def __repr__(self): return f"ModelCard({self.arch}, threshold {self.threshold}, format {self.format_version})"
+
+    @classmethod
+    def from_dict(cls,
+        d:dict,            # a card as JSON gives it
+        where:str='',      # its file, for errors
+    )->ModelCard:
+        "A card from a model.json's content: known entries as fields, the rest in `extra`"
+        if not isinstance(d, dict): raise InputError(f"{where}: a model card is a JSON object, not {type(d).__name__}")
+        known = {f.name for f in fields(cls)} - {'extra'}
+        try: return cls(**{k: v for k, v in d.items() if k in known}, extra={k: v for k, v in d.items() if k not in known})
+        except InputError as e: raise InputError(f"{where}: {e}" if where else str(e)) from None
+
+    @classmethod
+    def read(cls,
+        path:str|Path,     # a model folder
+    )->ModelCard:
+        "The card of a model folder, checked: a pcam_nb model of a version this pcam_nb reads"
+        f = Path(path)/'model.json'
+        if not f.is_file(): raise MissingError(f"{path}: not a pcam_nb model folder (no model.json)")
+        try: d = json.loads(f.read_text())
+        except json.JSONDecodeError as e: raise InputError(f"{f}: not valid JSON ({e})") from None
+        if not isinstance(d, dict) or d.get('format') != MODEL_FORMAT: raise InputError(f"{f}: not a pcam_nb model (format {d.get('format') if isinstance(d, dict) else None!r})")
+        if (d.get('format_version') or 0) > MODEL_FORMAT_VERSION:
+            raise InputError(f"{path}: model format {d['format_version']} was written by a newer pcam_nb ({d.get('pcam_nb_version')}); upgrade pcam_nb")
+        return cls.from_dict(d, f)
+
+def update_card(
+    path:str|Path,   # a model folder
+    **changes,       # entries to set; None removes one
+)->ModelCard:        # the card as written
+    "Change entries of a model folder's card: the changed card is checked (`ModelCard`) and written atomically. Every change to a saved card goes through here"
+    f = Path(path)/'model.json'
+    d = {k: v for k, v in (dict(ModelCard.read(path)) | changes).items() if v is not None}
+    card = ModelCard.from_dict(json.loads(json.dumps(d, default=float)), f)   # JSON's types, as it will be read back
+    with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(dict(card), indent=1))
+    return card
+
+def as_card(
+    info,   # a `ModelCard`, a model.json's content (a dict, as a test or a script may hand it), or None (an empty card)
+)->ModelCard:
+    "`info` as a `ModelCard`: functions that read a card accept either"
+    return info if isinstance(info, ModelCard) else ModelCard() if info is None else ModelCard.from_dict(dict(info))
 
 # %% ../nbs/02b_modelfile.ipynb #3ce352db
 def input_stats(dls)->dict:
@@ -63,6 +156,7 @@ def save_model(
                 versions=dict(torch=torch.__version__, torchvision=importlib.import_module('torchvision').__version__, fastai=fastai.__version__))
     info.update(meta or {})
     js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON
+    ModelCard.from_dict(json.loads(js), path/'model.json')   # and so does a card of the wrong shape
     with atomic_path(path/'model.safetensors') as p: save_file(sd, str(p))
     with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(json.loads(js), weights=dict(file='model.safetensors',
                                                                                                         sha256=file_hash(path/'model.safetensors'))), indent=1))
@@ -112,12 +206,7 @@ def load_model(
 )->PCamModel:               # the network in eval mode with its model.json and folder
     "Load a pcam_nb model folder safely: JSON + safetensors, checked; no pickle involved"
     path = model_folder(path)
-    if not (path/'model.json').is_file(): raise MissingError(f"{path}: not a pcam_nb model folder (no model.json)")
-    try: info = json.loads((path/'model.json').read_text())
-    except json.JSONDecodeError as e: raise InputError(f"{path/'model.json'}: not valid JSON ({e})") from None
-    if info.get('format') != MODEL_FORMAT: raise InputError(f"{path/'model.json'}: not a pcam_nb model (format {info.get('format')!r})")
-    if info.get('format_version', 0) > MODEL_FORMAT_VERSION:
-        raise InputError(f"{path}: model format {info['format_version']} was written by a newer pcam_nb ({info.get('pcam_nb_version')}); upgrade pcam_nb")
+    info = ModelCard.read(path)   # checked: a pcam_nb model of a version this pcam_nb reads
     if torch is None: return _load_onnx(path, info)
     if 'members' in info: return _load_ensemble(path, info, device, fuse)
     from safetensors.torch import load_file
@@ -157,7 +246,8 @@ def save_ensemble(
                 member_arch=sorted({i['arch'] for i in infos}), n_out=2, vocab=infos[0]['vocab'], threshold=float(threshold),
                 input=infos[0]['input'], members=[dict(folder=str(m), sha256=file_hash(path/m/'model.json')) for m in members],
                 versions=infos[0]['versions']) | (meta or {})
-    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(info, indent=1, default=float))
+    card = ModelCard.from_dict(json.loads(json.dumps(info, default=float)), path/'model.json')   # checked before it is written
+    with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(card), indent=1))
     return path
 
 # %% ../nbs/02b_modelfile.ipynb #4a80eda0
@@ -185,12 +275,11 @@ def calibrate_model(
     fitted_on:str='out-of-fold predictions',  # what the predictions are, for the record
     views=None,           # the P of the 8 TTA views of each patch, (N, 8): sets the referral cut (`uncertainty`)
     refer_share:float=0.1,# the share of these patches that the cut refers
-)->dict:                  # the new model.json
+)->ModelCard:             # the new card
     "Fit temperature scaling and the operating points on held-out predictions and store them, with the threshold mapped, in the model's model.json"
-    path = Path(path); f = path/'model.json'
-    info = json.loads(f.read_text())
-    old = info.get('calibration', {})
-    thr_raw, from_raw = old.get('threshold_raw', info['threshold']), old.get('threshold_from_raw', info.get('threshold_from', 'stored'))
+    path = Path(path); info = ModelCard.read(path)
+    old = info.calibration or {}
+    thr_raw, from_raw = old.get('threshold_raw', info.threshold), old.get('threshold_from_raw', info.threshold_from or 'stored')
     c = fit_calibration(y, p, folds)
     ct = fit_calibration(y, p_tta, folds) if p_tta is not None else None
     cal = dict(method='temperature', temperature=c['temperature'], temperature_tta=(ct or c)['temperature'], fitted_on=f"{fitted_on} (n={len(y)})",
@@ -199,13 +288,11 @@ def calibrate_model(
     if ct: cal |= dict(ece_tta_raw=ct['ece_raw'], ece_tta=ct['ece'], brier_tta_raw=ct['brier_raw'], brier_tta=ct['brier'])
     if views is not None:   # uncertainty: the spread of the TTA views; the cut refers `refer_share` of these patches
         views = np.asarray(views, dtype=np.float64); u = views.std(1); pt = calibrate(views.mean(1), cal['temperature_tta'])
-        info['uncertainty'] = dict(measure='sd of the 8 TTA views (P before calibration)', refer_above=float(np.quantile(u, 1 - refer_share)),
-                                   refer_share=refer_share, fitted_on=f"{fitted_on} (n={len(y)})", risk_coverage=risk_coverage(y, pt, u))
+        unc = dict(measure='sd of the 8 TTA views (P before calibration)', refer_above=float(np.quantile(u, 1 - refer_share)),
+                   refer_share=refer_share, fitted_on=f"{fitted_on} (n={len(y)})", risk_coverage=risk_coverage(y, pt, u))
     op = operating_points(y, calibrate(p, c['temperature'])) | dict(fitted_on=cal['fitted_on'])
-    info |= dict(calibration=cal, operating_points=op, threshold=float(calibrate(thr_raw, c['temperature'])),
-                 threshold_from=f"{from_raw}, mapped through the calibration")
-    with atomic_path(f, overwrite=True) as o: o.write_text(json.dumps(info, indent=1))
-    return info
+    return update_card(path, calibration=cal, operating_points=op, threshold=float(calibrate(thr_raw, c['temperature'])),
+                       threshold_from=f"{from_raw}, mapped through the calibration", **(dict(uncertainty=unc) if views is not None else {}))
 
 # %% ../nbs/02b_modelfile.ipynb #fbcda8b4
 SHIPPED = 'lite0-kd-kaggle4k'   # the default of the models that ship inside the package (pcam_nb/shipped/), made by tools/ship_model.py
@@ -299,7 +386,7 @@ def onnx_model(
     try: import onnxruntime
     except ImportError: return None
     if importlib.util.find_spec('onnx') is None: return None   # (torch's exporter needs it)
-    key = hashlib.sha256((json.dumps(info, sort_keys=True) + torch.__version__ + onnxruntime.__version__).encode()).hexdigest()[:24]
+    key = hashlib.sha256((json.dumps(dict(info), sort_keys=True) + torch.__version__ + onnxruntime.__version__).encode()).hexdigest()[:24]
     cache = Path(cache or os.environ.get('PCAM_CACHE') or Path.home()/'.cache'/'pcam_nb')/'onnx'
     f = cache/f'{key}.onnx'
     net, folder = model.net.eval(), model.folder

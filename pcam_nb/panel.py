@@ -19,6 +19,7 @@ from .modelfile import load_model, PCamModel, SHIPPED
 from .slideview import SlideView
 from .metrics import PRESETS, at_threshold
 from .predict import view_probs, model_p, patch_uncertainty, pick_engine, gradcam, heatmap, show_patch, show_gradcam, show_heatmap
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['MAX_PIXELS', 'MAX_UPLOAD_MB', 'SHIPPED_LABEL', 'SORTS', 'UPLOAD_MAX_MB', 'decode_upload', 'score_upload', 'call',
@@ -232,7 +233,8 @@ def operating_point_html(
     threshold:float,    # the current threshold
 )->str:                 # HTML: one sentence
     "What a threshold is expected to cost, read off the model's stored ROC curve (its `operating_points`)"
-    op = info.get('operating_points')
+    info = as_card(info)   # a card, or a model.json's content
+    op = info.operating_points
     if not op: return ('<span class="pcam-op">This model carries no operating points, so what this threshold costs is unknown '
                        '(<code>modelfile.calibrate_model</code> adds them).</span>')
     s, sp = at_threshold(op, threshold)
@@ -244,7 +246,8 @@ def operating_point_html(
 # %% ../nbs/04_panel.ipynb #f2181a6e
 def _whole(info:dict)->bool:
     "One model trained on every patch (`valid_pct=0`, a distilled student), so its recipe's cross-validation scores it, not the model itself"
-    return bool(info.get('cv')) and (info.get('data') or {}).get('n_valid') == 0
+    info = as_card(info)   # a card, or a model.json's content
+    return bool(info.cv) and (info.data or {}).get('n_valid') == 0
 
 # %% ../nbs/04_panel.ipynb #551afef2
 def model_card(
@@ -252,22 +255,23 @@ def model_card(
     path:str|Path='',     # where it was loaded from
 )->str:                   # HTML
     "A short HTML description of a model from its model.json"
-    e, d, pre, m, cv = html.escape, info.get('data', {}), info.get('pretrained') or {}, info.get('metrics', {}), info.get('cv')
+    info = as_card(info)   # a card, or a model.json's content
+    e, d, pre, m, cv = html.escape, (info.data or {}), info.pretrained or {}, (info.metrics or {}), info.cv
     if not isinstance(pre, dict): pre = dict(used=bool(pre))   # `save_model` called directly stores a plain flag
-    arch = info.get('arch', '?') + (f" ({', '.join(info['member_arch'])})" if 'member_arch' in info else '')
+    arch = (info.arch or '?') + (f" ({', '.join(info.member_arch)})" if info.member_arch is not None else '')
     start = ('ImageNet weights' + (f" ({pre['weights']})" if pre.get('weights') else '')) if pre.get('used') else 'trained from scratch'
     whole = _whole(info)
     if cv: auc = (f"out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}] ({cv['folds']}-fold cross-validation"
                   + (" of its recipe" if whole else '') + ")")
     elif 'roc_auc' in m: auc = f"validation AUC {m['roc_auc']:.4f} on {m.get('n_valid', '?')} patches" + (' (they also chose the best epoch: optimistic)'
-                                                                                                          if info.get('run', {}).get('keep_best', True) else '')
+                                                                                                          if (info.run or {}).get('keep_best', True) else '')
     else: auc = 'no validation AUC recorded'
     data = f"{d.get('n_train', '?')} training patches, {d.get('n_valid', '?')} validation ({d.get('split', '?')})" if d else 'unknown data'
     if cv and 'n' in cv: data = (f"{cv['n']} patches, {cv['folds']}-fold cross-validation, seed {cv.get('seed', '?')}: one model per fold, "
                                  f"each trained on about {d.get('n_train', '?')}")
-    if whole: data = f"all {d.get('n_train', '?')} patches, none held out" + (f"; distilled from {info['run']['teacher'].get('folder', '?')}"
-                                                                             if info.get('run', {}).get('teacher') else '')
-    cal = info.get('calibration')
+    if whole: data = f"all {d.get('n_train', '?')} patches, none held out" + (f"; distilled from {info.run['teacher'].get('folder', '?')}"
+                                                                             if (info.run or {}).get('teacher') else '')
+    cal = info.calibration
     calib = (f"temperature scaling (T = {cal['temperature']:.3f}) fitted on {cal['fitted_on']}: expected calibration error {cal['ece_raw']:.4f} before, "
              f"{cal['ece']:.4f} after" + (' (cross-fitted)' if cal.get('cross_fitted') else '')
              + ('; no lower than before on these patches' if cal['ece'] > cal['ece_raw'] else '')) if cal else \
@@ -276,9 +280,8 @@ def model_card(
               + ('; calibrated: of patches given P = 0.8 about 8 in 10 were tumour in its cross-validation' if cal and cal.get('cross_fitted')
                  and cal['ece'] <= cal['ece_raw'] else '')),
              ('model', f"{e(str(path))}" if path else ''), ('architecture', e(arch)), ('start', e(start)), ('data', e(data)), ('quality', e(auc)),
-             ('calibration', e(calib)), ('threshold', f"{info['threshold']:.4f} ({e(info.get('threshold_from', 'stored'))})"), ('about', e(info.get('about',
-                                                                                                                                                    ''))),
-             ('use', e(info.get('intended_use') or 'For research and teaching, not a diagnosis.'))]
+             ('calibration', e(calib)), ('threshold', f"{info.threshold:.4f} ({e((info.threshold_from or 'stored'))})"), ('about', e(info.about or '')),
+             ('use', e(info.intended_use or 'For research and teaching, not a diagnosis.'))]
     return '<div class="pcam-card" style="font:13px sans-serif">' + '<br>'.join(f'<b>{k}</b>: {v}' for k, v in items if v) + '</div>'
 
 # %% ../nbs/04_panel.ipynb #bd10165d
@@ -287,8 +290,9 @@ def card_line(
     label:str='',    # how the panel names the model
 )->str:              # HTML: one line
     "The model in one line: name, architecture, its honest AUC, not for diagnosis"
-    e, cv, m = html.escape, info.get('cv'), info.get('metrics', {})
-    arch = info.get('arch', '?') + (f" of {', '.join(info['member_arch'])}" if 'member_arch' in info else '')
+    info = as_card(info)   # a card, or a model.json's content
+    e, cv, m = html.escape, info.cv, (info.metrics or {})
+    arch = (info.arch or '?') + (f" of {', '.join(info.member_arch)}" if info.member_arch is not None else '')
     whole = _whole(info)
     auc = (f"AUC {cv['oof_auc']:.3f} on patches it never saw (cross-validation{' of its recipe' if whole else ''})" if cv else
            f"validation AUC {m['roc_auc']:.3f}" if 'roc_auc' in m else 'no AUC recorded')
@@ -385,7 +389,7 @@ def _on_mode(self:PCamPanel, change):
 @patch
 def _on_threshold(self:PCamPanel):
     "A new threshold: what it costs, which preset it is (or 'custom'), and the calls again"
-    op, t = self.info.get('operating_points'), self.threshold.value
+    op, t = self.info.operating_points, self.threshold.value
     self.op_line.value = operating_point_html(self.info, t)
     hit = [k for k, v in ((op or {}).get('presets') or {}).items() if abs(v - t) < 5e-5]
     self._preset_quiet = True
@@ -396,7 +400,7 @@ def _on_threshold(self:PCamPanel):
 @patch
 def _on_preset(self:PCamPanel, change):
     "A preset chosen: the threshold moves to it"
-    op = self.info.get('operating_points')
+    op = self.info.operating_points
     if self._preset_quiet or change['new'] == 'custom' or not op: return
     self.threshold.value = float(op['presets'][change['new']])
 
@@ -419,8 +423,8 @@ def load(self:PCamPanel,
     self.card_line.value = card_line(info, self.model_label)
     self.label = None   # a model loaded later is named by its folder
     self.msg.value = ''
-    self.preset.disabled = not info.get('operating_points')
-    self.threshold.value = float(info['threshold'])
+    self.preset.disabled = not info.operating_points
+    self.threshold.value = float(info.threshold)
     self._on_threshold()   # (the value may be unchanged: the words follow the new model all the same)
     self.rescore()
     return True
@@ -487,7 +491,7 @@ def _sel(self:PCamPanel):
 def csv_meta(self:PCamPanel)->dict:
     "The CSV's columns about how the P were made: model, TTA, calibration, operating point, date"
     import datetime
-    cal = self.info.get('calibration')
+    cal = self.info.calibration
     return dict(model=self.model_label, tta=str(self.tta.value).lower(), calibration=f"temperature {cal['temperature']:.4f}" if cal else 'none',
                 operating_point=self.preset.value, date=datetime.date.today().isoformat())
 

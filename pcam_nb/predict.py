@@ -22,6 +22,7 @@ try:
     import torch
     from pcam_nb.model import resolve_precision
 except ImportError: torch = None   # the light install: ONNX Runtime, float32 on the CPU (`OnnxModel`)
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['COMMAND_OPTIONS', 'model_device', 'pick_device', 'view_probs', 'model_p', 'patch_uncertainty', 'predict_batch',
@@ -32,18 +33,20 @@ __all__ = ['COMMAND_OPTIONS', 'model_device', 'pick_device', 'view_probs', 'mode
 # %% ../nbs/03_predict.ipynb #bd9bf309
 def _prep_np(x:np.ndarray, info:dict)->np.ndarray:
     "`_prep` in numpy, for ONNX Runtime: the same float32 arithmetic"
-    if info['input'].get('stain_norm'): need_torch("a model with stain normalisation")
-    m, s = (np.asarray(info['input'][k], np.float32).reshape(1, 3, 1, 1) for k in ('mean', 'std'))
+    info = as_card(info)   # a card, or a model.json's content
+    if info.input.get('stain_norm'): need_torch("a model with stain normalisation")
+    m, s = (np.asarray(info.input[k], np.float32).reshape(1, 3, 1, 1) for k in ('mean', 'std'))
     return (np.asarray(x).transpose(0, 3, 1, 2).astype(np.float32)/255 - m)/s
 
 def _prep(x:np.ndarray|torch.Tensor, info:dict, device='cpu')->torch.Tensor:
     "Bx96x96x3 uint8 -> normalised Bx3x96x96 float on `device`, with the model's statistics (and its stain normalisation, `stain.reinhard`, where it has one)"
+    info = as_card(info)   # a card, or a model.json's content
     if torch is None: return _prep_np(x, info)
     x = x if isinstance(x, torch.Tensor) else np.require(x, requirements=['C', 'W'])   # copies only read-only or strided arrays
     t = torch.as_tensor(x).to(device).permute(0, 3, 1, 2).float()/255   # uint8 travels: 4x less to copy
-    sn = info['input'].get('stain_norm')
+    sn = info.input.get('stain_norm')
     if sn: t = reinhard(t, sn['target'])
-    m, s = (torch.tensor(info['input'][k], device=device).view(1, 3, 1, 1) for k in ('mean', 'std'))
+    m, s = (torch.tensor(info.input[k], device=device).view(1, 3, 1, 1) for k in ('mean', 'std'))
     return (t - m)/s
 
 # %% ../nbs/03_predict.ipynb #250c1325
@@ -97,7 +100,8 @@ def model_p(
     raw:bool=False,     # the mean of the views as it is, before calibration
 )->np.ndarray:          # P(tumour) per patch
     "P(tumour) as the model reports it: the mean over the views, calibrated by the model's temperature where it has one"
-    p, c = views.mean(1), info.get('calibration')
+    info = as_card(info)   # a card, or a model.json's content
+    p, c = views.mean(1), info.calibration
     if raw or not c: return p
     return calibrate(p, c['temperature_tta' if views.shape[1] > 1 else 'temperature'])   # float64: no two P made equal by rounding
 
@@ -107,8 +111,9 @@ def patch_uncertainty(
     info:dict,          # the model's model.json (its `uncertainty`: the referral cut)
 )->tuple:               # (uncertainty per patch, refer flags), each None without the 8 TTA views (and the flags without a cut)
     "How unsure the model is of each patch (the sd of its 8 TTA views' P), and whether that is above the model's referral cut"
+    info = as_card(info)   # a card, or a model.json's content
     if views.shape[1] < 8: return None, None
-    u, cut = views.std(1), (info.get('uncertainty') or {}).get('refer_above')
+    u, cut = views.std(1), (info.uncertainty or {}).get('refer_above')
     return u, (None if cut is None else u > cut)
 
 # %% ../nbs/03_predict.ipynb #71d735bf
@@ -354,9 +359,10 @@ def resolve_threshold(
     threshold:str|float|None=None,  # a number, a preset ('screening', 'balanced', 'confirmatory': the model's `operating_points`), or None: the model's own
 )->tuple:                       # (threshold, what it is)
     "The threshold a command uses, and a few words on where it comes from"
-    if threshold is None or threshold == '': return float(info['threshold']), f"the model's ({info.get('threshold_from', 'stored')})"
+    info = as_card(info)   # a card, or a model.json's content
+    if threshold is None or threshold == '': return float(info.threshold), f"the model's ({(info.threshold_from or 'stored')})"
     if isinstance(threshold, str) and threshold in PRESETS:
-        op = info.get('operating_points')
+        op = info.operating_points
         if not op: raise InputError(f"--threshold {threshold}: this model has no operating points (modelfile.calibrate_model adds them); give a number")
         return float(op['presets'][threshold]), f"{threshold} ({PRESETS[threshold]} on its {op.get('fitted_on', 'held-out predictions')})"
     try: t = float(threshold)

@@ -16,6 +16,7 @@ from .applicability import applicability, small_nuclei, REASONS, ARTEFACTS, LYMP
 from .modelfile import PCamModel
 from .predict import read_ahead, view_probs, model_p, patch_uncertainty
 from .slidecall import *
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['MIN_TISSUE', 'TILE_COLUMNS', 'NOT_ASSESSABLE', 'FLAG_WARN', 'TTA_COLUMNS', 'SECOND_LOOK_P', 'SPREAD', 'TISSUE_SAMPLE',
@@ -146,8 +147,9 @@ def run_key(
     info:dict,          # the model's model.json
 )->dict:                # slide, size, mpp, stride, tta, min_tissue, tiles (the columns), model (weights' hashes)
     "What must match for a run to continue another (run.json): the slide, its scale, the grid and the model"
+    info = as_card(info)   # a card, or a model.json's content
     return dict(slide=str(s.path.absolute()), size=list(s.dims[0]), mpp=s.mpp, stride=stride, tta=tta, min_tissue=min_tissue, tiles=list(TILE_COLUMNS),
-                model=info.get('weights', {}).get('sha256') or [m['sha256'] for m in info.get('members', [])])
+                model=(info.weights or {}).get('sha256') or [m['sha256'] for m in (info.members or [])])
 
 # %% ../nbs/03d_slide.ipynb #b108b365
 SECOND_LOOK_P = 0.5   # windows of squares whose slide p (`slide_p`, first look) is below it are scored again in 8 views
@@ -293,7 +295,7 @@ def score_slide(
             fh.write(rows[list(cols)].to_csv(header=False, index=False, float_format='%.6g')); fh.flush()
             if progress is not None: progress(b + 1, nb)
     tiles = read_tiles(f)
-    thr_p = info['threshold'] if threshold is None else float(threshold)
+    thr_p = info.threshold if threshold is None else float(threshold)
     st = resolve_slide_threshold(info, slide_threshold)
     t1 = time.time(); look = None if tta else second_look(model, s, tiles, stride, level, factor, st['null']['first'], precision, bs); t2 = time.time()
     if look is not None:

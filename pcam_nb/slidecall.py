@@ -11,6 +11,7 @@ from PIL import Image
 from .core import *
 from .slideio import *
 from .metrics import calibrate, logit
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['INKS', 'LESION_PX', 'MERGE_PX', 'P_FLOOR', 'SIZE_CLASSES', 'SQUARE_SIDES', 'NULL_WINDOWS', 'LESION_MM', 'LOOKALIKE',
@@ -353,7 +354,8 @@ MOSAIC_SIZE = dict(blocks=(2, 3), side=(8, 16))   # small mosaics (about 360 tis
 # %% ../nbs/03c_slidecall.ipynb #3e35892b
 def _slide_card(info:dict)->tuple:
     "(the model's slide call card, where it comes from): its own, or the shipped default model's for a model without one"
-    sc = info.get('slide_call') or {}
+    info = as_card(info)   # a card, or a model.json's content
+    sc = info.slide_call or {}
     if sc.get('version', 1) >= 2: return sc, None
     from pcam_nb.modelfile import shipped_model
     return json.loads((shipped_model()/'model.json').read_text())['slide_call'], "the shipped model's null (this model's slide call is unmeasured)"
@@ -363,6 +365,7 @@ def resolve_slide_threshold(
     threshold:str|float|None=None,  # the call's specificity on tumour-free slides: a number in (0, 1), a preset (`SLIDE_PRESETS`), or None: the model's default
 )->dict:                            # threshold (on the score), preset, source, null (per look), lesions (samples for the sensitivity)
     "The slide call's threshold on the score, and the null and lesion samples that say what it holds"
+    info = as_card(info)   # a card, or a model.json's content
     sc, borrowed = _slide_card(info)
     if threshold is None or (isinstance(threshold, str) and threshold in SLIDE_PRESETS):
         name = threshold or sc.get('default', DEFAULT_SLIDE_PRESET); t = SLIDE_PRESETS[name]
@@ -393,7 +396,8 @@ def slide_call_card(
     seed:int=0,         # the draw
 )->dict:                # model.json's slide_call
     "The slide call of a model from its out-of-fold P: the null of the first look and of the second (8 views), and lesions of each size"
-    c = info.get('calibration') or {}
+    info = as_card(info)   # a card, or a model.json's content
+    c = info.calibration or {}
     pt = calibrate(oof.p_tta.values, c['temperature_tta']) if c.get('temperature_tta') else oof.p_tta.values
     neg, pos = oof.label.values == 0, oof.label.values == 1
     return dict(version=2, score="1 - slide_p: the chance that a tumour-free slide of this much tissue shows a square (0.19 or 0.28 mm) as tumour-like",

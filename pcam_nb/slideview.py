@@ -18,6 +18,7 @@ from .predict import view_probs, model_p, gradcam, heatmap, show_gradcam, show_h
 from .slideio import PCAM_MPP, SLIDE_EXTS, Slide, SlideError, slide_files, slide_name, slide_kind
 from .slidecall import square_offset, windows_mm2, p_grid, tumour_regions
 from .slide import MIN_TISSUE, score_slide, run_key, read_tiles, weighed_tiles
+from .modelfile import as_card
 
 # %% auto #0
 __all__ = ['MAX_OUTLINED', 'slide_folder', 'slide_result', 'slide_overlay', 'window_at', 'slide_regions', 'read_at', 'place_at',
@@ -33,6 +34,7 @@ def slide_folder(
     min_tissue:float=MIN_TISSUE,   # the run's least tissue share per window
 )->Path:                     # OUT/<name>, or OUT/<name>.<hash> when OUT/<name> holds another run
     "The folder that holds (or will hold) a slide's results for this model and these settings"
+    info = as_card(info)   # a card, or a model.json's content
     s = slide if isinstance(slide, Slide) else Slide(slide)
     key = run_key(s, stride, tta, min_tissue, info)
     d = Path(out)/slide_name(s.path)
@@ -247,7 +249,7 @@ def use(self:SlideView,
         engine=None):      # what scores (`pick_engine`); default: `model`
     "Use another model: the threshold follows it; a slide open with the old one is closed (open it again to score it with this one)"
     self.model, self.info, self.engine = model, model.info, engine if engine is not None else model
-    self.threshold.value = float(self.info['threshold'])
+    self.threshold.value = float(self.info.threshold)
     self.res = self.place = None
     self._draw()
 

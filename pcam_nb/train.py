@@ -162,11 +162,11 @@ def distil_teacher(
 )->tuple:                          # (the teacher network, what model.json says about it: members used, validation patches it saw, input)
     "A run's teacher: an ensemble's members that held out every validation patch of the run, else the whole model, with how many of them it saw"
     folder = Path(folder); m = load_model(folder, device); info, v = m.info, set(valid_ids)
-    about = dict(folder=str(folder.absolute()), sha256=file_hash(folder/'model.json'), arch=info.get('arch'), input=info['input'])
+    about = dict(folder=str(folder.absolute()), sha256=file_hash(folder/'model.json'), arch=info.arch, input=info.input)
     if 'members' not in info:
-        same = valid_sha256 is not None and info.get('data', {}).get('valid_sha256') == valid_sha256
+        same = valid_sha256 is not None and (info.data or {}).get('valid_sha256') == valid_sha256
         return m.net, about | dict(saw_valid=0 if same else None)
-    names, f = [mm['folder'] for mm in info['members']], folder/'oof_predictions.csv'
+    names, f = [mm['folder'] for mm in info.members], folder/'oof_predictions.csv'
     oof = pd.read_csv(f, dtype={'id': str}, usecols=['id', 'fold']) if f.is_file() else None
     held = {} if oof is None else {f'fold-{k}': set(ids) for k, ids in oof.groupby('fold').id}
     keep = [n for n in names if v <= held.get(n, set())]

@@ -5,7 +5,7 @@
 # %% ../nbs/02h_train_cli.ipynb #e4f4b2ec
 from __future__ import annotations
 from .core import need_full_install; need_full_install('pcam_nb.train_cli (training: pcam_train, pcam_demo)')
-import json, sys, time
+import sys, time
 from pathlib import Path
 from fastai.vision.all import *
 from .core import *
@@ -16,6 +16,7 @@ from .learner import *
 from .recipe import *
 from .train import *
 from .cv import *
+from .modelfile import ModelCard, update_card
 
 # %% auto #0
 __all__ = ['DEMO_ABOUT', 'DEMO_USE', 'pcam_train_cli', 'note_model', 'pcam_demo_cli']
@@ -68,12 +69,9 @@ def note_model(
     path:str|Path,   # a model folder (`save_model`)
     about:str,       # what the model is and what it learnt from
     use:str,         # what it is for (and not for)
-)->dict:             # the updated model.json
+)->ModelCard:        # the updated card
     "Add `about` and `intended_use` to a model's card (model.json), atomically; the panel and the app show them"
-    f = Path(path)/'model.json'
-    info = json.loads(f.read_text()) | dict(about=about, intended_use=use)
-    with atomic_path(f, overwrite=True) as p: p.write_text(json.dumps(info, indent=1))
-    return info
+    return update_card(path, about=about, intended_use=use)
 
 # %% ../nbs/02h_train_cli.ipynb #28a6ef0b
 def _demo_cmd(

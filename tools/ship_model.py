@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np, torch
 
 ROOT = Path(__file__).resolve().parents[1]
-from pcam_nb.modelfile import load_model, save_ensemble, SHIPPED
+from pcam_nb.modelfile import load_model, save_ensemble, update_card, SHIPPED
 from pcam_nb.core import file_hash, atomic_path
 from pcam_nb.data.readers import read_pcam
 from pcam_nb.predict import predict_source, predict_images
@@ -68,7 +68,7 @@ def float16_check(run:Path, tmp:Path, data:Path, tests:Path, **more)->float:
     d = max(d, float(np.abs(t16 - t32).max()))
     print(f"ship_model: float16 weights move P by at most {d:.2e} on {len(src) + len(t16)} patches", file=sys.stderr)
     if d > 1e-3: raise SystemExit(f"ship_model: float16 changes P by {d:.2e} > 1e-3: not shipping float16 weights")
-    (tmp/'model.json').write_text(json.dumps(json.loads((tmp/'model.json').read_text()) | more | dict(float16_max_abs_p_diff=d), indent=1))
+    update_card(tmp, **more, float16_max_abs_p_diff=d)
     return d
 
 
@@ -90,9 +90,9 @@ def pack(run:Path, dest:Path, data:Path, tests:Path)->dict:
             (tmp/m).mkdir()
             info = json.loads((run/m/'model.json').read_text())
             fp16_state(run/m/info['weights']['file'], tmp/m/'model.safetensors')
-            info['data']['path'] = data.name
-            info['weights'] = dict(file='model.safetensors', sha256=file_hash(tmp/m/'model.safetensors'), dtype=DTYPE)
-            (tmp/m/'model.json').write_text(json.dumps(info, indent=1))
+            shutil.copyfile(run/m/'model.json', tmp/m/'model.json')
+            update_card(tmp/m, data=dict(info['data'], path=data.name),
+                        weights=dict(file='model.safetensors', sha256=file_hash(tmp/m/'model.safetensors'), dtype=DTYPE))
         meta = {k: v for k, v in top.items() if k in ('cv', 'data', 'run', 'pretrained', 'threshold_from')}
         meta['data'] = dict(meta['data'], path=data.name)
         cal = top.get('calibration', {})   # a run calibrated by train_cv: its threshold is on calibrated P; the raw one is packed (and mapped again by `recalibrate`)
@@ -183,13 +183,12 @@ def pack_student(run:Path, cv_dirs:list, dest:Path, data:Path, tests:Path)->dict
         fp16_state(run/info['weights']['file'], tmp/'model.safetensors')
         thr = pick_threshold(oof.label.values, oof.p.values)
         t = info['run']['teacher']
-        info |= dict(data=dict(info['data'], path=data.name), threshold=float(thr),
-                     threshold_from=f"Youden's J on the out-of-fold predictions of the recipe's cross-validation (seed {cvs[0]['seed']}, n={len(oof)})",
-                     weights=dict(file='model.safetensors', sha256=file_hash(tmp/'model.safetensors'), dtype=DTYPE),
-                     run=dict(info['run'], teacher=dict(t, folder=Path(t['folder']).name)), cv=cv_summary(cvs),
-                     about=about_student(info, cvs), intended_use=USE, weights_dtype=DTYPE)
-        info.pop('metrics', None)
-        (tmp/'model.json').write_text(json.dumps(info, indent=1))
+        shutil.copyfile(run/'model.json', tmp/'model.json')
+        update_card(tmp, data=dict(info['data'], path=data.name), threshold=float(thr),
+                    threshold_from=f"Youden's J on the out-of-fold predictions of the recipe's cross-validation (seed {cvs[0]['seed']}, n={len(oof)})",
+                    weights=dict(file='model.safetensors', sha256=file_hash(tmp/'model.safetensors'), dtype=DTYPE),
+                    run=dict(info['run'], teacher=dict(t, folder=Path(t['folder']).name)), cv=cv_summary(cvs),
+                    about=about_student(info, cvs), intended_use=USE, weights_dtype=DTYPE, metrics=None)
         float16_check(run, tmp, data, tests)
         oof.to_csv(tmp/'oof_predictions.csv', index=False, float_format='%.7f')
         c = calibrate_model(tmp, oof.label.values, oof.p.values, oof.p_tta.values, oof.fold.values,
@@ -236,6 +235,7 @@ def main():
     size = sum(f.stat().st_size for f in dest.rglob('*') if f.is_file())
     print(f"ship_model: {dest.relative_to(ROOT)}: {size/2**20:.1f} MB; out-of-fold AUC {cv['oof_auc']:.4f} [{cv['oof_auc_ci_low']:.4f}, {cv['oof_auc_ci_high']:.4f}], "
           f"{cv['oof_auc_tta']:.4f} with TTA; model.json sha256 {file_hash(dest/'model.json')}")
+    print("ship_model: before committing it, run the cells that check the shipped model on real patches: PCAM_SAMPLE=... bash tools/test.sh slow")
 
 
 if __name__ == '__main__':
