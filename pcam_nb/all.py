@@ -26,6 +26,7 @@ from .train import *
 from .cv import *
 from .train_cli import *
 from .predict import *
+from .lesions import *
 from .evaluate import *
 from .slideio import *
 from .slidecall import *

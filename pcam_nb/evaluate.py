@@ -22,13 +22,13 @@ from .applicability import applicability
 from .predict import (open_model, call_options, COMMAND_OPTIONS, view_probs, read_batch, model_p, patch_uncertainty, resolve_threshold, stream_views, resolve_precision, model_device,
                              show_patch)
 from .modelfile import as_card
+from .lesions import evaluate_slides
 
 # %% auto #0
-__all__ = ['STAIN_SHIFTS', 'ANNOTATION_EXTS', 'EXCLUDED_GROUPS', 'FROC_FP', 'held_out_patches', 'eval_metrics', 'plot_roc',
-           'plot_pr', 'calibration', 'plot_calibration', 'plot_confusion', 'top_losses', 'plot_top_losses',
-           'save_threshold', 'eval_source', 'choose_threshold', 'eval_scores', 'write_report', 'shift_patches',
-           'stain_report', 'flag_metrics', 'evaluate', 'seen_patches', 'read_annotations', 'lesion_hits', 'froc',
-           'evaluate_slides', 'pcam_evaluate_cli']
+__all__ = ['STAIN_SHIFTS', 'held_out_patches', 'eval_metrics', 'plot_roc', 'plot_pr', 'calibration', 'plot_calibration',
+           'plot_confusion', 'top_losses', 'plot_top_losses', 'save_threshold', 'eval_source', 'choose_threshold',
+           'eval_scores', 'write_report', 'shift_patches', 'stain_report', 'flag_metrics', 'evaluate', 'seen_patches',
+           'pcam_evaluate_cli']
 
 # %% ../nbs/03a_evaluate.ipynb #824935b8
 def held_out_patches(
@@ -410,120 +410,6 @@ def seen_patches(
     if not f.is_file() or ids is None: return 0
     seen = set(pd.read_csv(f, dtype={'id': str}, usecols=['id']).id)
     return sum(str(o) in seen for o in ids)
-
-# %% ../nbs/03a_evaluate.ipynb #5c604957
-ANNOTATION_EXTS = ('.xml', '.geojson', '.json')   # ASAP XML (Camelyon16), GeoJSON (QuPath)
-EXCLUDED_GROUPS = ('_2', 'Exclusion')             # ASAP groups that mark non-tumour: not lesions
-FROC_FP = (0.25, 0.5, 1, 2, 4, 8)                 # Camelyon16's average false regions per slide
-
-# %% ../nbs/03a_evaluate.ipynb #7acb38e3
-def _xml_polygons(path:Path)->list:
-    "Polygons of an ASAP XML file, exclusion groups left out"
-    import xml.etree.ElementTree as ET
-    out = []
-    for a in ET.parse(path).getroot().iter('Annotation'):
-        if a.get('PartOfGroup') in EXCLUDED_GROUPS: continue
-        pts = sorted(a.iter('Coordinate'), key=lambda c: int(c.get('Order', 0)))
-        out.append(np.array([[float(c.get('X')), float(c.get('Y'))] for c in pts]))
-    return out
-
-def _geojson_polygons(path:Path)->list:
-    "Outer rings of a GeoJSON file's polygons (a FeatureCollection, a Feature or QuPath's list of Features)"
-    gj = json.loads(path.read_text())
-    feats = gj['features'] if isinstance(gj, dict) and gj.get('type') == 'FeatureCollection' else [gj] if isinstance(gj, dict) else gj
-    out = []
-    for f in feats:
-        g = f['geometry']
-        if (f.get('properties') or {}).get('classification', {}).get('name') in EXCLUDED_GROUPS: continue
-        rings = [g['coordinates'][0]] if g['type'] == 'Polygon' else [p[0] for p in g['coordinates']] if g['type'] == 'MultiPolygon' else None
-        if rings is None: raise InputError(f"a {g['type']} geometry, not a polygon")
-        out += [np.array(r, float)[:, :2] for r in rings]
-    return out
-
-# %% ../nbs/03a_evaluate.ipynb #a965f5d3
-def read_annotations(
-    path:str|Path,   # Camelyon16's ASAP XML or a GeoJSON file
-)->list:             # polygons: Nx2 float arrays of (x, y) in level-0 pixels
-    "The lesion outlines of a slide's annotation file"
-    path = Path(path)
-    if path.suffix.lower() not in ANNOTATION_EXTS: raise InputError(f"{path}: not an annotation file (ASAP .xml or GeoJSON .geojson/.json)")
-    try: polys = _xml_polygons(path) if path.suffix.lower() == '.xml' else _geojson_polygons(path)
-    except (ValueError, KeyError, TypeError, IndexError,
-            SyntaxError) as e: raise InputError(f"{path}: not a readable annotation file ({type(e).__name__}: {e})") from None
-    bad = [i for i, p in enumerate(polys) if p.ndim != 2 or len(p) < 3]
-    if bad: raise InputError(f"{path}: annotation {bad[0] + 1} has fewer than 3 points: not an outline")
-    return polys
-
-# %% ../nbs/03a_evaluate.ipynb #f2918f63
-def lesion_hits(
-    dets:pd.DataFrame,   # detections of one slide: x, y (level-0 pixels)
-    polys:list,          # its lesion outlines (`read_annotations`)
-)->np.ndarray:           # per detection, the index of the lesion its point lies in, -1 for none
-    "Which lesion each detection's point falls in"
-    from matplotlib.path import Path as MPath
-    hit = np.full(len(dets), -1)
-    pts = dets[['x', 'y']].to_numpy(float).reshape(-1, 2)
-    for i, p in enumerate(polys): hit[(hit < 0) & MPath(p).contains_points(pts)] = i
-    return hit
-
-# %% ../nbs/03a_evaluate.ipynb #dec8cbd9
-def froc(
-    dets:pd.DataFrame,      # detections: slide, x, y (level-0 pixels), score
-    lesions:dict,           # {slide: its lesion outlines}, every slide scored ([] for a slide without tumour)
-    fp_rates:tuple=FROC_FP, # false regions per slide to read the sensitivity at
-)->dict:                    # sensitivity at each rate, their mean (Camelyon16's FROC score), the curve
-    "Lesion-level FROC: the share of lesions found against the false regions per slide, as the detection threshold falls"
-    hits = pd.concat([d.assign(hit=lesion_hits(d, lesions.get(s, []))) for s, d in dets.groupby('slide')]) if len(dets) else dets.assign(hit=[])
-    unknown = set(hits.slide) - set(lesions)
-    if unknown: raise InputError(f"detections on slides with no lesion list: {sorted(unknown)[:3]}")
-    n_les, n_sl = sum(len(v) for v in lesions.values()), len(lesions)
-    h = hits.sort_values('score', ascending=False)
-    found, fp, rows = set(), 0, []
-    for t, g in h.groupby('score', sort=False):
-        found |= {(s, i) for s, i in zip(g.slide, g.hit) if i >= 0}; fp += int((g.hit < 0).sum())
-        rows.append(dict(threshold=t, fp_per_slide=fp/n_sl, sensitivity=len(found)/n_les if n_les else np.nan))
-    cur = pd.DataFrame(rows, columns=['threshold', 'fp_per_slide', 'sensitivity'])
-    sens = {r: float(cur.sensitivity[cur.fp_per_slide <= r].max()) if (cur.fp_per_slide <= r).any() else 0.0 for r in fp_rates}
-    return dict(sensitivity=sens, score=float(np.mean(list(sens.values()))), curve=cur, lesions=n_les, slides=n_sl)
-
-# %% ../nbs/03a_evaluate.ipynb #00eaf58a
-def _annotation_for(folder:Path, name:str)->Path|None:
-    "A slide's annotation file in `folder` (<name>.xml, .geojson or .json), or None"
-    return next((folder/f'{name}{e}' for e in ANNOTATION_EXTS if (folder/f'{name}{e}').is_file()), None)
-
-# %% ../nbs/03a_evaluate.ipynb #b5bd9eac
-def evaluate_slides(
-    runs:str|Path,              # a folder of `pcam_slide` runs: a folder per slide with summary.json and regions.csv
-    annotations:str|Path,       # lesion outlines named after the slides (<slide>.xml or .geojson); a slide with none has no tumour
-    thresholds:dict|None=None,  # {name: slide threshold} to report sensitivity and specificity at, besides each run's own call
-    n_boot:int=N_BOOT,          # bootstrap resamples for the AUC's interval
-)->tuple:                       # (metrics, one row per slide)
-    "Slide AUC, sensitivity and specificity of the call, lesion FROC and false regions per slide, from finished `pcam_slide` runs"
-    runs, annotations = Path(runs), Path(annotations)
-    if not annotations.is_dir(): raise MissingError(f"{annotations}: no such folder of annotations")
-    dirs = sorted(d for d in runs.iterdir() if d.is_dir()) if runs.is_dir() else []
-    done = [d for d in dirs if (d/'summary.json').is_file() and (d/'regions.csv').is_file()]
-    if not done: raise InputError(f"{runs}: no finished pcam_slide runs (folders with summary.json and regions.csv) in it")
-    rows, dets, lesions = [], [], {}
-    for d in done:
-        sm, a = json.loads((d/'summary.json').read_text()), _annotation_for(annotations, d.name)
-        lesions[d.name] = read_annotations(a) if a else []
-        rg = pd.read_csv(d/'regions.csv').assign(slide=d.name); rg = rg.assign(hit=lesion_hits(rg, lesions[d.name]),
-                                                                               lesion=rg.lesion.astype(bool)); dets.append(rg)
-        rows.append(dict(slide=d.name, label=int(bool(lesions[d.name])), score=sm['score'], call=sm['call'], lesions=len(lesions[d.name]),
-                         regions_called=int(rg.lesion.sum()), annotation=a.name if a else ''))
-    tab, rg = pd.DataFrame(rows), pd.concat(dets)
-    y, s, fr = tab.label.values, tab.score.values, froc(pd.concat(dets).drop(columns='hit'), lesions)
-    called, negs = rg[rg.lesion], set(tab.slide[tab.label == 0])
-    m = dict(slides=len(tab), with_tumour=int(y.sum()), not_finished=[d.name for d in dirs if d not in done], froc=fr['sensitivity'], froc_score=fr['score'],
-             lesions=fr['lesions'],
-             lesions_found_at_call=len({(a, h) for a, h in zip(called.slide, called.hit) if h >= 0})/fr['lesions'] if fr['lesions'] else None,
-             false_regions_per_slide_without_tumour=float((called.slide.isin(negs) & (called.hit < 0)).sum()/len(negs)) if negs else None)
-    if 0 < y.sum() < len(y): m |= dict(auc=float(roc_auc_score(y, s)), auc_ci=[float(v) for v in auc_ci(y, s, n_boot)[1:]])
-    calls = {'call': tab.call.eq('tumour').values} | {k: s >= t for k, t in (thresholds or {}).items()}
-    m['at'] = {k: dict(sensitivity=float(c[y == 1].mean()) if y.sum() else None, specificity=float((~c[y == 0]).mean()) if (y == 0).any() else None) for k,
-               c in calls.items()}
-    return m, tab
 
 # %% ../nbs/03a_evaluate.ipynb #44277830
 def _slides_cmd(slides, annotations, out, force)->dict:

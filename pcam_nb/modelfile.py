@@ -156,7 +156,7 @@ def save_model(
                 versions=dict(torch=torch.__version__, torchvision=importlib.import_module('torchvision').__version__, fastai=fastai.__version__))
     info.update(meta or {})
     js = json.dumps(info, indent=1, default=float)   # fails before anything is written if meta is not JSON
-    ModelCard.from_dict(json.loads(js), path/'model.json')   # and so does a card of the wrong shape
+    ModelCard.from_dict(dict(json.loads(js), weights=dict(file='model.safetensors', sha256='')), path/'model.json')   # and so does a card of the wrong shape
     with atomic_path(path/'model.safetensors') as p: save_file(sd, str(p))
     with atomic_path(path/'model.json') as p: p.write_text(json.dumps(dict(json.loads(js), weights=dict(file='model.safetensors',
                                                                                                         sha256=file_hash(path/'model.safetensors'))), indent=1))

@@ -63,7 +63,7 @@ echo "== one source per number: every number in the notebooks' prose and README 
 python tools/check_numbers.py --self-test || { echo "FAIL: a number written in prose is produced by nothing (see above; the rules: tools/check_numbers.py)" >&2; status=1; }
 echo "== nbdev_test --flags '${flags}', 2 workers" >&2
 # the walkthrough (minutes of training on the real sample) runs in `full`: in nbdev_test and again in a Jupyter kernel
-skip=(); [ $full = 1 ] || skip=(--skip 06_walkthrough.ipynb)
+skip=(); [ $full = 1 ] || [[ " $flags " == *" slow "* ]] || skip=(--skip 06_walkthrough.ipynb)   # slow runs it too: it has slow cells
 python tools/nbtest.py --n_workers 2 --flags "$flags" "${skip[@]}" || status=$?
 if [ $full = 1 ]; then
 # the walkthrough once more, through the environment's Jupyter kernel as a student's Jupyter runs it (nbclient)
