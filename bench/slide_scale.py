@@ -92,7 +92,7 @@ def score(out, redo=False):
     top = load_model(ENSEMBLE).info
     for f, eng, info, src in held_out_folds(ENSEMBLE):
         card = slide_call_card(oof[oof.fold != f], top)   # the null from the other folds' patches: nothing on the slide chose it
-        eng.info = dict(info, slide_call=card)
+        eng.info = info | dict(slide_call=card)
         for svs in sorted((out/'slides').glob(f'f{f}-*.svs')):
             d = out/'runs'/svs.stem
             if (d/'summary.json').is_file() and not redo: continue
@@ -183,7 +183,7 @@ def coarse(out, factors=(4, 8)):
     X = np.stack([src[i] for i in range(len(src))]); lab = np.asarray(src.labels); p = oof.p.loc[list(src.ids)].values
     neg = np.flatnonzero(lab == 0); rng = np.random.default_rng(5)
     mask = section(4*16_700, rng); img = image(layout(mask, neg, p[neg], rng), X, rng)
-    eng.info = dict(info, slide_call=slide_call_card(oofe[oofe.fold != f], top))
+    eng.info = info | dict(slide_call=slide_call_card(oofe[oofe.fold != f], top))
     from PIL import Image
     for fac in factors:
         H, W = img.shape[:2]

@@ -25,7 +25,7 @@ def held_out_folds(model=None):
     kg = read_kaggle(sample_path()); files = dict(zip(kg.ids, kg.files))
     for f in sorted(oof.fold.unique()):
         m = load_model(ship/f'fold-{f}', fuse=True); info = m.info
-        info = dict(info, calibration=top.get('calibration'), threshold=top['threshold'])
+        info = info | dict(calibration=top.get('calibration'), threshold=top['threshold'])
         part = oof[oof.fold == f]
         yield f, onnx_model(m) or m, info, FilePatches([files[i] for i in part.id], part.label.values, list(part.id))
 

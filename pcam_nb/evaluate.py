@@ -259,9 +259,9 @@ def eval_scores(
     def one(vv):
         p = model_p(vv, info)
         m = eval_metrics(y, p, threshold, n_boot) | dict(ece=ece(y, p), brier=brier(y, p))
-        if (info).get('calibration'): r = vv.mean(1); m['raw'] = dict(ece=ece(y, r), brier=brier(y, r))
+        if info.calibration: r = vv.mean(1); m['raw'] = dict(ece=ece(y, r), brier=brier(y, r))
         return m
-    m = one(v) | dict(tta=v.shape[1] > 1, calibrated=bool((info).get('calibration')))
+    m = one(v) | dict(tta=v.shape[1] > 1, calibrated=bool(info.calibration))
     u, rf = patch_uncertainty(v, info)
     if u is not None: m['risk_coverage'] = risk_coverage(y, model_p(v, info), u)   # referring the most uncertain, against at random
     if rf is not None: m['referred'] = float(rf.mean())

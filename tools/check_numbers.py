@@ -16,7 +16,7 @@ its *sources*:
 A number that none of these produces is reported with its notebook and cell; the exit status is 1 if any is found.
 Typing a measured table into markdown fails the check: keep it in bench/results and render it (`ResultTable`).
 """
-import argparse, json, re, sys
+import argparse, functools, json, re, sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -66,9 +66,13 @@ def notebook_pool(nb, others:str='')->set:
     files = sorted(set(RESULTS.findall(allsrc)))
     missing = [f for f in files if not (ROOT/f).exists()]
     if missing: raise SystemExit(f"check_numbers: a notebook names result files that do not exist: {missing}")
-    res = '\n'.join((ROOT/f).read_text() for f in files) + '\n'.join(p.read_text() for p in sorted((ROOT/'pcam_nb'/'shipped').glob('*/model.json')))
-    pkg = '\n'.join(p.read_text() for p in sorted((ROOT/'pcam_nb').rglob('*.py')) if p.name != '_modidx.py')
-    return values(code + res + pkg + others)
+    return values(code + '\n'.join((ROOT/f).read_text() for f in files) + others) | common_pool()
+
+@functools.cache
+def common_pool()->set:
+    "The sources every notebook shares: the shipped models' cards and the package source (read once)"
+    cards = '\n'.join(p.read_text() for p in sorted((ROOT/'pcam_nb'/'shipped').glob('*/model.json')))
+    return values(cards + '\n'.join(p.read_text() for p in sorted((ROOT/'pcam_nb').rglob('*.py')) if p.name != '_modidx.py'))
 
 def outputs_of(nbs)->str:
     "The saved outputs of these notebooks, as text"
